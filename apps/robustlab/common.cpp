@@ -1,0 +1,115 @@
+// Shared CLI pieces (see common.h).
+#include "common.h"
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/log.h"
+#include "robustlab/core/parallel.h"
+#include "robustlab/core/random.h"
+
+namespace robustlab::cli {
+
+void add_global_flags(CLI::App& app, Globals& g) {
+  app.add_option("--db", g.db, "Results database (SQLite)")->capture_default_str();
+  app.add_option("--seed", g.seed, "Seed for every random source")->capture_default_str();
+  app.add_option("--threads", g.threads, "Threads (default: all cores)")->check(CLI::PositiveNumber);
+  app.add_flag("-v,--verbose", g.verbose, "Log debug messages");
+  app.add_flag("-q,--quiet", g.quiet, "Only log errors; no progress bars");
+  app.add_flag("--json", g.json, "Print results as JSON on stdout");
+}
+
+void apply_globals(const Globals& g) {
+  set_log_level(g.quiet ? LogLevel::kError : g.verbose ? LogLevel::kDebug : LogLevel::kInfo);
+  seed_all(g.seed);
+  const int n = g.threads > 0 ? g.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  set_threads(n);
+}
+
+void add_dataset_flags(CLI::App& cmd, DatasetOptions& o, const std::string& default_split) {
+  o.split = default_split;
+  cmd.add_option("--dataset", o.spec,
+                 "fashion-mnist, a folder of IDX files, an image folder (root/<class>/<image>) or a "
+                 ".pt file with {x, y}")
+      ->capture_default_str();
+  cmd.add_option("--split", o.split, "train or test (fashion-mnist and IDX folders)")
+      ->check(CLI::IsMember({"train", "test"}))
+      ->capture_default_str();
+  cmd.add_option("--limit", o.subset.limit, "Use at most this many examples")->check(CLI::PositiveNumber);
+  cmd.add_option("--offset", o.subset.offset, "Skip this many examples first")->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--sample", o.subset.sample, "Draw --limit examples at random (by --seed) instead of the first ones");
+  cmd.add_option("--resize", o.transform.resize, "Image folders: short side after resizing (0: keep)")
+      ->capture_default_str();
+  cmd.add_option("--crop", o.transform.crop, "Image folders: centre crop side (0: none)")->capture_default_str();
+  cmd.add_flag("--grayscale", o.transform.grayscale, "Image folders: read images as one channel");
+  cmd.add_option("--class-list", o.class_list,
+                 "Image folders: file with one class folder name per line, in label order (e.g. ImageNet WNIDs)");
+}
+
+nlohmann::json dataset_config(const DatasetOptions& o) {
+  return {{"spec", o.spec},
+          {"split", o.split},
+          {"limit", o.subset.limit},
+          {"offset", o.subset.offset},
+          {"sample", o.subset.sample},
+          {"resize", o.transform.resize},
+          {"crop", o.transform.crop},
+          {"grayscale", o.transform.grayscale},
+          {"class_list", o.class_list ? o.class_list->string() : ""}};
+}
+
+void add_load_flags(CLI::App& cmd, LoadOptions& o) {
+  cmd.add_option("--mean", o.normalization.mean, "TorchScript models: per-channel input mean")->delimiter(',');
+  cmd.add_option("--std", o.normalization.std, "TorchScript models: per-channel input std")->delimiter(',');
+}
+
+void record_run(const Globals& g, const std::string& command, nlohmann::json config,
+                const std::function<void(Store&, int64_t)>& body) {
+  Store store(g.db);
+  config["argv"] = g.argv;
+  config["threads"] = threads();
+  const int64_t run = store.begin_run(command, config, g.seed);
+  log_debug("run ", run, " recorded in ", g.db);
+  try {
+    body(store, run);
+  } catch (const std::exception& e) {
+    store.finish_run(run, RunStatus::kFailed, first_line(e.what()));
+    throw;
+  }
+  store.finish_run(run, RunStatus::kCompleted);
+}
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t c = 0; c < width.size(); ++c) {
+      const std::string cell = c < cells.size() ? cells[c] : "";
+      out += cell + std::string(width[c] - cell.size() + (c + 1 < width.size() ? 2 : 0), ' ');
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::cout << out << "\n";
+  };
+  line(header);
+  std::vector<std::string> rule;
+  for (size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : rows) line(row);
+  std::cout.flush();
+}
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+
+std::string fixed(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
+}  // namespace robustlab::cli

@@ -1,0 +1,62 @@
+// Shared pieces of the CLI: global flags, the dataset and subset flags every command takes,
+// recording a command as a run in the store, and printing tables or JSON. The CLI only parses
+// flags into the library's options structs and calls the library.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "robustlab/data/open.h"
+#include "robustlab/models/load.h"
+#include "robustlab/store/store.h"
+
+namespace robustlab::cli {
+
+/// Flags every command understands.
+struct Globals {
+  std::string db = default_db_path().string();
+  uint64_t seed = 0;
+  int threads = 0;  ///< 0: all cores
+  bool verbose = false;
+  bool quiet = false;
+  bool json = false;
+  std::string argv;  ///< the command line, recorded with each run
+};
+
+/// Adds --db, --seed, --threads, --verbose, --quiet and --json to `app`.
+void add_global_flags(CLI::App& app, Globals& globals);
+/// Applies log level, seed and thread count.
+void apply_globals(const Globals& globals);
+
+/// Adds --dataset, --split, --limit, --offset, --sample, --resize, --crop, --grayscale and
+/// --class-list, filling `options`.
+void add_dataset_flags(CLI::App& cmd, DatasetOptions& options, const std::string& default_split);
+nlohmann::json dataset_config(const DatasetOptions& options);
+
+/// Adds --mean and --std for TorchScript models that expect normalised input.
+void add_load_flags(CLI::App& cmd, LoadOptions& options);
+
+/// Records `body` as a run of `command` in the store: begins the run, calls body(store, run_id),
+/// and marks the run completed, or failed (with the error) when body throws, then rethrows.
+void record_run(const Globals& globals, const std::string& command, nlohmann::json config,
+                const std::function<void(Store&, int64_t)>& body);
+
+/// Prints an aligned text table to stdout.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+/// Prints JSON to stdout (indented).
+void print_json(const nlohmann::json& value);
+
+/// A number with `digits` decimals.
+std::string fixed(double value, int digits);
+
+/// Subcommands, one file each.
+void add_train_command(CLI::App& app, Globals& globals);
+void add_eval_command(CLI::App& app, Globals& globals);
+void add_results_command(CLI::App& app, Globals& globals);
+void add_benchmark_command(CLI::App& app, Globals& globals);
+
+}  // namespace robustlab::cli

@@ -1,0 +1,1 @@
+// Compiles the shared precompiled header (<torch/torch.h>) once for every robustlab target.

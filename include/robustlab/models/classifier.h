@@ -1,0 +1,71 @@
+// The Classifier interface every attack, corruption benchmark and adaptation method works
+// against (../shared/DESIGN.md, "How data flows"): images in [0,1], NCHW float32 -> logits.
+// Input normalisation (mean/std) lives inside the classifier, as in Foolbox, so callers always
+// work in pixel space with bounds (0,1).
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace robustlab {
+
+/// Per-channel input normalisation (x - mean) / std, applied inside the classifier.
+/// Empty vectors mean no normalisation; one value applies to every channel.
+struct Normalization {
+  std::vector<double> mean;
+  std::vector<double> std;
+  void validate() const;
+  bool empty() const { return mean.empty(); }
+};
+
+/// A normalisation layer of a model, with live handles to its tensors (writing to them changes
+/// the model). Undefined tensors are absent (no affine parameters, no running statistics).
+struct NormLayer {
+  enum class Kind { kBatchNorm, kLayerNorm, kGroupNorm };
+  std::string name;
+  Kind kind = Kind::kBatchNorm;
+  torch::Tensor weight;
+  torch::Tensor bias;
+  torch::Tensor running_mean;  ///< batch norm only
+  torch::Tensor running_var;   ///< batch norm only (unbiased, as PyTorch keeps it)
+};
+
+std::string to_string(NormLayer::Kind kind);
+
+class Classifier {
+ public:
+  explicit Classifier(Normalization normalization);
+  virtual ~Classifier() = default;
+
+  /// x: [N,C,H,W] float32 in [0,1] -> logits [N,K]. Normalises, then runs the network.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  /// Number of classes, or -1 while unknown (a TorchScript model before its first forward).
+  virtual int64_t num_classes() const = 0;
+  virtual void set_training(bool training) = 0;
+  virtual bool is_training() const = 0;
+  /// All trainable parameters (live handles).
+  virtual std::vector<torch::Tensor> parameters() = 0;
+  /// The model's batch-, layer- and group-norm layers, in module order.
+  virtual std::vector<NormLayer> norm_layers() = 0;
+  /// "small_cnn (checkpoint model.ckpt)", "TorchScript resnet.pt", for logs and the store.
+  virtual std::string description() const = 0;
+
+  const Normalization& normalization() const { return normalization_; }
+
+ protected:
+  /// The network on normalised input.
+  virtual torch::Tensor forward_normalized(const torch::Tensor& x) = 0;
+
+ private:
+  Normalization normalization_;
+  torch::Tensor mean_;  // [1,C,1,1] or undefined
+  torch::Tensor std_;
+};
+
+using ClassifierPtr = std::shared_ptr<Classifier>;
+
+}  // namespace robustlab

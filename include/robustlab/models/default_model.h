@@ -1,0 +1,35 @@
+// The default model every command falls back on: small_cnn trained on Fashion-MNIST, cached as a
+// checkpoint so that it is trained once per configuration and reused afterwards.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "robustlab/models/train.h"
+#include "robustlab/models/zoo.h"
+
+namespace robustlab {
+
+struct DefaultModelOptions {
+  std::filesystem::path cache_dir;  ///< empty: default_cache_dir()
+  bool retrain = false;             ///< train even when a cached checkpoint exists
+  ZooConfig model;                  ///< small_cnn for 1x28x28, 10 classes
+  TrainOptions train{.epochs = 4, .lr = 2e-3, .batch_size = 128};
+};
+
+struct DefaultModel {
+  std::shared_ptr<ZooClassifier> model;
+  std::filesystem::path checkpoint;
+  bool trained_now = false;  ///< false when it came from the cache
+};
+
+/// The checkpoint path for `options`: <cache>/default-<arch>-<hash of model and training config>.ckpt.
+std::filesystem::path default_model_path(const DefaultModelOptions& options);
+
+/// Loads the cached default model, or trains it on the Fashion-MNIST training split (calling
+/// `on_epoch` after each epoch) and caches it.
+DefaultModel default_model(const DefaultModelOptions& options,
+                           const std::function<void(const EpochStats&)>& on_epoch = {});
+
+}  // namespace robustlab

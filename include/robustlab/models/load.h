@@ -1,0 +1,67 @@
+// Loading and saving models: TorchScript files saved by PyTorch (torch.jit.save / torch.jit.script)
+// run as Classifiers with PyTorch's logits, and checkpoints of zoo models record their
+// architecture so that `--model <checkpoint>` needs no other flag.
+#pragma once
+
+#include <torch/script.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "robustlab/data/dataset.h"
+#include "robustlab/models/zoo.h"
+
+namespace robustlab {
+
+/// A TorchScript module as a Classifier. The module receives normalised input; its number of
+/// classes is learned from its first output.
+class TorchScriptClassifier : public Classifier {
+ public:
+  TorchScriptClassifier(torch::jit::Module module, std::string origin, Normalization normalization = {});
+
+  int64_t num_classes() const override { return num_classes_; }
+  void set_training(bool training) override { module_.train(training); }
+  bool is_training() const override { return module_.is_training(); }
+  std::vector<torch::Tensor> parameters() override;
+  std::vector<NormLayer> norm_layers() override;
+  std::string description() const override { return "TorchScript " + origin_; }
+
+  torch::jit::Module& module() { return module_; }
+
+ protected:
+  torch::Tensor forward_normalized(const torch::Tensor& x) override;
+
+ private:
+  torch::jit::Module module_;
+  std::string origin_;
+  int64_t num_classes_ = -1;
+};
+
+/// Writes a zoo model and its configuration to `path` (atomically). `metadata` (training options,
+/// dataset, accuracy) is stored beside the weights and returned by read_checkpoint_metadata.
+void save_checkpoint(ZooClassifier& model, const std::filesystem::path& path,
+                     const nlohmann::json& metadata = nlohmann::json::object());
+
+/// The metadata saved with a checkpoint. Throws FormatError if `path` is not a robustlab checkpoint.
+nlohmann::json read_checkpoint_metadata(const std::filesystem::path& path);
+
+struct LoadOptions {
+  /// Normalisation for TorchScript models that expect normalised input (zoo checkpoints carry
+  /// their own).
+  Normalization normalization;
+};
+
+/// Loads a robustlab checkpoint or any TorchScript file, in evaluation mode. Throws IoError for a
+/// missing file, FormatError for a corrupt or foreign one, and InvalidArgument for a name that is
+/// neither a file nor a zoo architecture (an architecture name alone is rejected too: it has no
+/// trained weights).
+ClassifierPtr load_classifier(const std::string& spec, const LoadOptions& options = {});
+
+/// Runs one example through `model` (in evaluation mode, without gradients) and checks that it
+/// accepts the dataset's images and returns one logit per class. Throws ShapeError otherwise.
+void check_fits(Classifier& model, const Dataset& dataset);
+
+}  // namespace robustlab

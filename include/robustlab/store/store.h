@@ -1,0 +1,97 @@
+// The results database (SQLite): every command records a run (command, full configuration as
+// JSON, seed, version, start, end, status) and every number it measures (model, dataset,
+// condition, metric, value, sample count), in transactions, as it goes. The report and
+// `robustlab results` only read from here.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct sqlite3;
+
+namespace robustlab {
+
+enum class RunStatus { kRunning, kCompleted, kFailed };
+std::string to_string(RunStatus status);
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string command;
+  nlohmann::json config;
+  uint64_t seed = 0;
+  std::string version;
+  std::string started_at;  ///< ISO 8601, UTC
+  std::string ended_at;    ///< empty while running
+  RunStatus status = RunStatus::kRunning;
+  std::string message;  ///< the error of a failed run
+};
+
+/// One measured number. `condition` is a JSON object of what varied (corruption, severity,
+/// adaptation, norm, epsilon, ...; null counts as empty); NaN values are stored as NULL and read
+/// back as NaN.
+struct ResultRow {
+  std::string model;
+  std::string dataset;
+  nlohmann::json condition = nlohmann::json::object();
+  std::string metric;
+  double value = 0.0;
+  int64_t count = 0;  ///< number of samples behind the value
+};
+
+struct StoredResult {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  ResultRow row;
+};
+
+struct ResultQuery {
+  std::optional<int64_t> run_id;
+  std::optional<std::string> metric;
+  std::optional<std::string> model;
+  std::optional<std::string> command;
+};
+
+class Store {
+ public:
+  /// Opens (and creates, with its schema) the database at `path`. Throws IoError when it cannot
+  /// be opened and FormatError when the file is not a robustlab database.
+  explicit Store(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// Records a new run with status running; returns its id.
+  int64_t begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed);
+  /// Adds results to a running run, all or none (one transaction).
+  void add_results(int64_t run_id, const std::vector<ResultRow>& rows);
+  /// Ends a run with `status`; `message` explains a failure.
+  void finish_run(int64_t run_id, RunStatus status, const std::string& message = "");
+
+  std::vector<RunRecord> runs() const;
+  std::optional<RunRecord> run(int64_t id) const;
+  std::vector<StoredResult> results(const ResultQuery& query = {}) const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  void exec(const std::string& sql) const;
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+/// Results as CSV: run_id, model, dataset, one column per condition key (the union over all rows,
+/// sorted), metric, value, count.
+std::string results_to_csv(const std::vector<StoredResult>& results);
+/// Results as a JSON array of objects with the same fields (condition kept as an object).
+nlohmann::json results_to_json(const std::vector<StoredResult>& results);
+nlohmann::json run_to_json(const RunRecord& run);
+
+/// The default database path: ./robustlab.db.
+std::filesystem::path default_db_path();
+
+}  // namespace robustlab

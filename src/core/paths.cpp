@@ -1,0 +1,75 @@
+// Atomic file writes and file reading with errors that name the path.
+#include "robustlab/core/paths.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "robustlab/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace robustlab {
+
+void write_atomically(const fs::path& target, const std::function<void(const fs::path& tmp)>& write) {
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw IoError("write_atomically: cannot create directory '" + dir.string() + "': " + ec.message());
+  }
+  const fs::path tmp =
+      dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
+  try {
+    write(tmp);
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw IoError("write_atomically: cannot rename onto '" + target.string() + "': " + ec.message());
+  }
+}
+
+void write_text_file(const fs::path& target, const std::string& content) {
+  write_atomically(target, [&](const fs::path& tmp) {
+    std::ofstream out(tmp, std::ios::binary);
+    out << content;
+    out.close();
+    if (!out) throw IoError("write_text_file: cannot write '" + target.string() + "'");
+  });
+}
+
+std::string read_file(const fs::path& path) {
+  require_file(path, "read_file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("read_file: cannot open '" + path.string() + "'");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void require_file(const fs::path& path, const std::string& what) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw IoError(what + ": file '" + path.string() + "' does not exist");
+  }
+  if (fs::is_directory(path, ec)) {
+    throw IoError(what + ": '" + path.string() + "' is a directory, expected a file");
+  }
+}
+
+fs::path default_cache_dir() {
+  if (const char* env = std::getenv("ROBUSTLAB_CACHE"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "robustlab";
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return fs::path(home) / ".cache" / "robustlab";
+  }
+  return fs::path(".robustlab-cache");
+}
+
+}  // namespace robustlab

@@ -1,0 +1,143 @@
+// ImageNet-layout image folders decoded with OpenCV. The evaluation transform follows torchvision's
+// Resize(256) + CenterCrop(224): the short side is scaled to `resize` (rounded down for the long
+// side, as torchvision does), then the centre `crop` x `crop` window is cut out.
+#include "robustlab/data/image_folder.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/paths.h"
+
+namespace fs = std::filesystem;
+
+namespace robustlab {
+
+void ImageTransform::validate() const {
+  if (resize < 0) throw InvalidArgument("ImageTransform: resize must be >= 0, got " + std::to_string(resize));
+  if (crop < 0) throw InvalidArgument("ImageTransform: crop must be >= 0, got " + std::to_string(crop));
+  if (resize > 0 && crop > resize) {
+    throw InvalidArgument("ImageTransform: crop " + std::to_string(crop) +
+                          " is larger than the resized short side " + std::to_string(resize));
+  }
+}
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp" ||
+         ext == ".tif" || ext == ".tiff" || ext == ".ppm" || ext == ".pgm";
+}
+
+cv::Mat read_image(const fs::path& path, bool grayscale) {
+  require_file(path, "read_image");
+  cv::Mat image = cv::imread(path.string(), grayscale ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  if (image.empty()) {
+    throw FormatError("read_image: file '" + path.string() + "' is not a readable image (corrupt or truncated)");
+  }
+  if (!grayscale) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
+  return image;
+}
+
+cv::Mat resize_and_crop(const cv::Mat& image, const ImageTransform& transform) {
+  cv::Mat out = image;
+  if (transform.resize > 0) {
+    const int h = image.rows, w = image.cols;
+    const int short_side = std::min(h, w);
+    if (short_side != transform.resize) {
+      int new_h, new_w;
+      if (h <= w) {
+        new_h = transform.resize;
+        new_w = static_cast<int>(static_cast<int64_t>(transform.resize) * w / h);
+      } else {
+        new_w = transform.resize;
+        new_h = static_cast<int>(static_cast<int64_t>(transform.resize) * h / w);
+      }
+      const int interpolation = transform.resize < short_side ? cv::INTER_AREA : cv::INTER_LINEAR;
+      cv::resize(image, out, cv::Size(new_w, new_h), 0, 0, interpolation);
+    }
+  }
+  if (transform.crop > 0) {
+    if (out.rows < transform.crop || out.cols < transform.crop) {
+      throw ShapeError("resize_and_crop: image of " + std::to_string(out.cols) + "x" +
+                       std::to_string(out.rows) + " is smaller than the crop " +
+                       std::to_string(transform.crop));
+    }
+    // torchvision rounds the crop offset to the nearest integer.
+    const int top = static_cast<int>(std::lround((out.rows - transform.crop) / 2.0));
+    const int left = static_cast<int>(std::lround((out.cols - transform.crop) / 2.0));
+    out = out(cv::Rect(left, top, transform.crop, transform.crop));
+  }
+  return out;
+}
+
+torch::Tensor image_to_tensor(const cv::Mat& image) {
+  cv::Mat continuous = image.isContinuous() ? image : image.clone();
+  const int channels = continuous.channels();
+  auto hwc = torch::from_blob(continuous.data, {continuous.rows, continuous.cols, channels}, torch::kUInt8);
+  return hwc.permute({2, 0, 1}).to(torch::kFloat32).div_(255.0).contiguous();
+}
+
+ImageFolder::ImageFolder(fs::path root, ImageTransform transform, std::optional<fs::path> class_list)
+    : root_(std::move(root)), transform_(transform) {
+  transform_.validate();
+  if (!fs::is_directory(root_)) {
+    throw IoError("ImageFolder: directory '" + root_.string() + "' does not exist");
+  }
+  std::vector<std::string> folders;
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    if (entry.is_directory()) folders.push_back(entry.path().filename().string());
+  }
+  std::sort(folders.begin(), folders.end());
+  std::map<std::string, int64_t> index;
+  if (class_list) {
+    std::ifstream in(*class_list);
+    if (!in) throw IoError("ImageFolder: class list '" + class_list->string() + "' cannot be read");
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.empty()) continue;
+      index.emplace(line, static_cast<int64_t>(classes_.size()));
+      classes_.push_back(line);
+    }
+    for (const auto& f : folders) {
+      if (!index.count(f)) {
+        throw InvalidArgument("ImageFolder: folder '" + f + "' in '" + root_.string() +
+                              "' is not in the class list '" + class_list->string() + "'");
+      }
+    }
+  } else {
+    for (const auto& f : folders) {
+      index.emplace(f, static_cast<int64_t>(classes_.size()));
+      classes_.push_back(f);
+    }
+  }
+  for (const auto& folder : folders) {
+    std::vector<fs::path> images;
+    for (const auto& entry : fs::directory_iterator(root_ / folder)) {
+      if (entry.is_regular_file() && is_image_file(entry.path())) images.push_back(entry.path());
+    }
+    std::sort(images.begin(), images.end());
+    for (auto& image : images) {
+      files_.push_back(std::move(image));
+      labels_.push_back(index.at(folder));
+    }
+  }
+  if (files_.empty()) {
+    throw InvalidArgument("ImageFolder: no images found in '" + root_.string() +
+                          "' (expected root/<class>/<image>)");
+  }
+}
+
+Example ImageFolder::get(int64_t i) const {
+  check_index(i);
+  const cv::Mat image = read_image(files_[static_cast<size_t>(i)], transform_.grayscale);
+  return {image_to_tensor(resize_and_crop(image, transform_)), labels_[static_cast<size_t>(i)]};
+}
+
+}  // namespace robustlab

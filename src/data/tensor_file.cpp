@@ -1,0 +1,43 @@
+// torch.save'd {"x", "y"} dictionaries read through LibTorch's pickle loader.
+#include "robustlab/data/tensor_file.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/paths.h"
+
+namespace robustlab {
+
+std::shared_ptr<TensorDataset> load_tensor_file(const std::filesystem::path& path, int64_t num_classes) {
+  const std::string bytes = read_file(path);
+  c10::IValue value;
+  try {
+    value = torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const std::exception& e) {
+    throw FormatError("load_tensor_file: file '" + path.string() +
+                      "' is not a torch.save file (" + first_line(e.what()) + ")");
+  }
+  if (!value.isGenericDict()) {
+    throw FormatError("load_tensor_file: file '" + path.string() + "' must hold a dict with 'x' and 'y'");
+  }
+  auto dict = value.toGenericDict();
+  auto fetch = [&](const char* key) {
+    if (!dict.contains(key) || !dict.at(key).isTensor()) {
+      throw FormatError("load_tensor_file: file '" + path.string() + "' has no tensor '" + key + "'");
+    }
+    return dict.at(key).toTensor();
+  };
+  torch::Tensor x = fetch("x");
+  torch::Tensor y = fetch("y");
+  if (y.dim() != 1 || y.is_floating_point()) {
+    throw FormatError("load_tensor_file: 'y' in '" + path.string() + "' must be 1-D integer labels, got " +
+                      c10::str(y.sizes()) + " " + std::string(c10::toString(y.scalar_type())));
+  }
+  if (num_classes <= 0) num_classes = y.numel() > 0 ? y.max().item<int64_t>() + 1 : 0;
+  std::vector<std::string> names;
+  for (int64_t c = 0; c < num_classes; ++c) names.push_back(std::to_string(c));
+  return std::make_shared<TensorDataset>(x.contiguous(), y, std::move(names), path.string());
+}
+
+}  // namespace robustlab

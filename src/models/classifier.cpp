@@ -1,0 +1,49 @@
+// The Classifier base: input normalisation in one place for every kind of model.
+#include "robustlab/models/classifier.h"
+
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+
+namespace robustlab {
+
+void Normalization::validate() const {
+  if (mean.size() != std.size()) {
+    throw InvalidArgument("Normalization: mean has " + std::to_string(mean.size()) +
+                          " values but std has " + std::to_string(std.size()));
+  }
+  for (double s : std) {
+    if (!(s > 0)) throw InvalidArgument("Normalization: std values must be positive, got " + std::to_string(s));
+  }
+}
+
+std::string to_string(NormLayer::Kind kind) {
+  switch (kind) {
+    case NormLayer::Kind::kBatchNorm: return "batch_norm";
+    case NormLayer::Kind::kLayerNorm: return "layer_norm";
+    default: return "group_norm";
+  }
+}
+
+Classifier::Classifier(Normalization normalization) : normalization_(std::move(normalization)) {
+  normalization_.validate();
+  if (!normalization_.empty()) {
+    const auto c = static_cast<int64_t>(normalization_.mean.size());
+    mean_ = torch::tensor(normalization_.mean, torch::kFloat32).view({1, c, 1, 1});
+    std_ = torch::tensor(normalization_.std, torch::kFloat32).view({1, c, 1, 1});
+  }
+}
+
+torch::Tensor Classifier::forward(const torch::Tensor& x) {
+  if (x.dim() != 4) {
+    throw ShapeError("Classifier::forward: input must be [N,C,H,W], got " + c10::str(x.sizes()));
+  }
+  if (!mean_.defined()) return forward_normalized(x);
+  if (mean_.size(1) != 1 && mean_.size(1) != x.size(1)) {
+    throw ShapeError("Classifier::forward: normalisation has " + std::to_string(mean_.size(1)) +
+                     " channels, input has " + std::to_string(x.size(1)));
+  }
+  return forward_normalized((x - mean_) / std_);
+}
+
+}  // namespace robustlab

@@ -1,0 +1,46 @@
+// The cached default model (see default_model.h).
+#include "robustlab/models/default_model.h"
+
+#include <cstdio>
+
+#include "robustlab/core/log.h"
+#include "robustlab/core/paths.h"
+#include "robustlab/core/random.h"
+#include "robustlab/data/idx.h"
+#include "robustlab/models/load.h"
+
+namespace fs = std::filesystem;
+
+namespace robustlab {
+
+fs::path default_model_path(const DefaultModelOptions& options) {
+  const fs::path dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  const std::string key = options.model.to_json().dump() + options.train.to_json().dump();
+  uint64_t h = 0;
+  for (unsigned char c : key) h = mix_seed(h ^ c);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return dir / ("default-" + options.model.arch + "-" + std::string(hex, 10) + ".ckpt");
+}
+
+DefaultModel default_model(const DefaultModelOptions& options,
+                           const std::function<void(const EpochStats&)>& on_epoch) {
+  const fs::path path = default_model_path(options);
+  if (!options.retrain && fs::exists(path)) {
+    auto model = std::dynamic_pointer_cast<ZooClassifier>(load_classifier(path.string()));
+    if (model) {
+      log_info("using the cached default model ", path.string());
+      return {model, path, false};
+    }
+  }
+  auto model = std::make_shared<ZooClassifier>(options.model);
+  const DatasetPtr train = load_fashion_mnist("train");
+  log_info("training the default model (", options.model.arch, ", ", options.train.epochs,
+           " epochs on ", train->name(), "); it is cached at ", path.string());
+  train_classifier(*model, train, options.train, nullptr, on_epoch);
+  save_checkpoint(*model, path, {{"train", options.train.to_json()}, {"dataset", train->name()}});
+  model->set_origin(path.string());
+  return {model, path, true};
+}
+
+}  // namespace robustlab

@@ -1,0 +1,182 @@
+// TorchScript classifiers and zoo checkpoints. A checkpoint is a LibTorch serialize archive (itself
+// a TorchScript-format zip) holding the weights plus two string attributes: the zoo configuration
+// and free-form metadata, both as JSON.
+#include "robustlab/models/load.h"
+
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/paths.h"
+
+namespace fs = std::filesystem;
+
+namespace robustlab {
+namespace {
+constexpr const char* kConfigKey = "robustlab_config";
+constexpr const char* kMetadataKey = "robustlab_metadata";
+
+torch::jit::Module load_module(const fs::path& path) {
+  require_file(path, "load_classifier");
+  try {
+    return torch::jit::load(path.string(), torch::kCPU);
+  } catch (const std::exception& e) {
+    throw FormatError("load_classifier: file '" + path.string() +
+                      "' is not a TorchScript model or robustlab checkpoint (" + first_line(e.what()) + ")");
+  }
+}
+
+nlohmann::json string_attr_json(const torch::jit::Module& module, const char* key, const fs::path& path) {
+  try {
+    return nlohmann::json::parse(module.attr(key).toStringRef());
+  } catch (const std::exception& e) {
+    throw FormatError("checkpoint '" + path.string() + "': attribute '" + key + "' is unreadable (" +
+                      first_line(e.what()) + ")");
+  }
+}
+
+std::optional<NormLayer::Kind> norm_kind(const torch::jit::Module& m) {
+  const auto type = m.type()->name();
+  if (!type) return std::nullopt;
+  const std::string name = type->name();
+  if (name.rfind("BatchNorm", 0) == 0) return NormLayer::Kind::kBatchNorm;
+  if (name == "LayerNorm") return NormLayer::Kind::kLayerNorm;
+  if (name == "GroupNorm") return NormLayer::Kind::kGroupNorm;
+  return std::nullopt;
+}
+
+torch::Tensor tensor_attr(const torch::jit::Module& m, const char* key) {
+  if (!m.hasattr(key)) return {};
+  const c10::IValue value = m.attr(key);
+  return value.isTensor() ? value.toTensor() : torch::Tensor();
+}
+}  // namespace
+
+TorchScriptClassifier::TorchScriptClassifier(torch::jit::Module module, std::string origin,
+                                             Normalization normalization)
+    : Classifier(std::move(normalization)), module_(std::move(module)), origin_(std::move(origin)) {
+  module_.eval();
+}
+
+std::vector<torch::Tensor> TorchScriptClassifier::parameters() {
+  std::vector<torch::Tensor> params;
+  for (const auto& p : module_.parameters(true)) params.push_back(p);
+  return params;
+}
+
+std::vector<NormLayer> TorchScriptClassifier::norm_layers() {
+  std::vector<NormLayer> layers;
+  for (const auto& item : module_.named_modules()) {
+    const auto kind = norm_kind(item.value);
+    if (!kind) continue;
+    NormLayer layer;
+    layer.name = item.name;
+    layer.kind = *kind;
+    layer.weight = tensor_attr(item.value, "weight");
+    layer.bias = tensor_attr(item.value, "bias");
+    if (*kind == NormLayer::Kind::kBatchNorm) {
+      layer.running_mean = tensor_attr(item.value, "running_mean");
+      layer.running_var = tensor_attr(item.value, "running_var");
+    }
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
+torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) {
+  c10::IValue out;
+  try {
+    out = module_.forward({x});
+  } catch (const c10::Error& e) {
+    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
+                     ": " + torch_error_summary(e.what_without_backtrace()));
+  } catch (const std::runtime_error& e) {  // the interpreter's JITException
+    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
+                     ": " + torch_error_summary(e.what()));
+  }
+  if (!out.isTensor()) {
+    throw ShapeError("TorchScript model " + origin_ + " must return a logits tensor, returned " +
+                     out.tagKind());
+  }
+  torch::Tensor logits = out.toTensor();
+  if (logits.dim() != 2 || logits.size(0) != x.size(0)) {
+    throw ShapeError("TorchScript model " + origin_ + " returned " + c10::str(logits.sizes()) +
+                     " for input " + c10::str(x.sizes()) + ", expected [N, classes]");
+  }
+  num_classes_ = logits.size(1);
+  return logits;
+}
+
+void save_checkpoint(ZooClassifier& model, const fs::path& path, const nlohmann::json& metadata) {
+  torch::serialize::OutputArchive archive;
+  model.net().save(archive);
+  archive.write(kConfigKey, c10::IValue(model.config().to_json().dump()));
+  archive.write(kMetadataKey, c10::IValue(metadata.dump()));
+  write_atomically(path, [&](const fs::path& tmp) {
+    try {
+      archive.save_to(tmp.string());
+    } catch (const c10::Error& e) {
+      throw IoError("save_checkpoint: cannot write '" + path.string() + "': " + first_line(e.what_without_backtrace()));
+    }
+  });
+}
+
+nlohmann::json read_checkpoint_metadata(const fs::path& path) {
+  const torch::jit::Module module = load_module(path);
+  if (!module.hasattr(kMetadataKey)) {
+    throw FormatError("read_checkpoint_metadata: '" + path.string() + "' is not a robustlab checkpoint");
+  }
+  return string_attr_json(module, kMetadataKey, path);
+}
+
+ClassifierPtr load_classifier(const std::string& spec, const LoadOptions& options) {
+  const fs::path path(spec);
+  if (!fs::exists(path)) {
+    const auto& names = zoo_architectures();
+    if (std::find(names.begin(), names.end(), spec) != names.end()) {
+      throw InvalidArgument("load_classifier: '" + spec +
+                            "' is an architecture without trained weights; train it with "
+                            "'robustlab train --model " + spec + "' and pass the checkpoint");
+    }
+    throw IoError("load_classifier: model file '" + spec + "' does not exist");
+  }
+  torch::jit::Module module = load_module(path);
+  if (!module.hasattr(kConfigKey)) {
+    return std::make_shared<TorchScriptClassifier>(std::move(module), path.string(), options.normalization);
+  }
+  auto model = std::make_shared<ZooClassifier>(ZooConfig::from_json(string_attr_json(module, kConfigKey, path)));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    model->net().load(archive);
+  } catch (const c10::Error& e) {
+    throw FormatError("load_classifier: checkpoint '" + path.string() + "' does not match its architecture (" +
+                      first_line(e.what_without_backtrace()) + ")");
+  }
+  model->set_origin(path.string());
+  model->set_training(false);
+  return model;
+}
+
+void check_fits(Classifier& model, const Dataset& dataset) {
+  if (dataset.size() == 0) return;
+  const bool was_training = model.is_training();
+  model.set_training(false);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = dataset.get(0).image.unsqueeze(0);
+  torch::Tensor logits;
+  try {
+    logits = model.forward(x);
+  } catch (const c10::Error& e) {
+    model.set_training(was_training);
+    throw ShapeError("model " + model.description() + " cannot take the images of '" + dataset.name() +
+                     "' (" + c10::str(x.sizes()) + "): " + first_line(e.what_without_backtrace()));
+  }
+  model.set_training(was_training);
+  if (logits.dim() != 2 || logits.size(1) != dataset.num_classes()) {
+    throw ShapeError("model " + model.description() + " returns " + c10::str(logits.sizes()) +
+                     " logits but dataset '" + dataset.name() + "' has " +
+                     std::to_string(dataset.num_classes()) + " classes");
+  }
+}
+
+}  // namespace robustlab

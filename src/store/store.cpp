@@ -1,0 +1,282 @@
+// SQLite results database. WAL journaling lets a report read while a benchmark writes; every
+// write is one transaction, so a crash never leaves half of a result set behind.
+#include "robustlab/store/store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/version.h"
+
+namespace fs = std::filesystem;
+
+namespace robustlab {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  command TEXT NOT NULL,
+  config TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS results (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  model TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  condition TEXT NOT NULL DEFAULT '{}',
+  metric TEXT NOT NULL,
+  value REAL,
+  count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
+CREATE INDEX IF NOT EXISTS results_metric ON results(metric);
+)sql";
+
+std::string now_utc() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+RunStatus parse_status(const std::string& s) {
+  if (s == "completed") return RunStatus::kCompleted;
+  if (s == "failed") return RunStatus::kFailed;
+  return RunStatus::kRunning;
+}
+
+/// A prepared statement that finalises itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw IoError(std::string("store: cannot prepare query: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int i, const std::string& v) { sqlite3_bind_text(stmt_, i, v.c_str(), -1, SQLITE_TRANSIENT); }
+  void bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void bind(int i, double v) {
+    if (std::isnan(v)) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      sqlite3_bind_double(stmt_, i, v);
+    }
+  }
+  /// Steps once; true while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw IoError(std::string("store: query failed: ") + sqlite3_errmsg(db_));
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                          : sqlite3_column_double(stmt_, col);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+RunRecord read_run(const Statement& s) {
+  RunRecord r;
+  r.id = s.integer(0);
+  r.command = s.text(1);
+  r.config = nlohmann::json::parse(s.text(2), nullptr, false);
+  r.seed = static_cast<uint64_t>(s.integer(3));
+  r.version = s.text(4);
+  r.started_at = s.text(5);
+  r.ended_at = s.text(6);
+  r.status = parse_status(s.text(7));
+  r.message = s.text(8);
+  return r;
+}
+
+const char* kRunColumns = "SELECT id, command, config, seed, version, started_at, ended_at, status, message FROM runs";
+
+}  // namespace
+
+std::string to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::kRunning: return "running";
+    case RunStatus::kCompleted: return "completed";
+    default: return "failed";
+  }
+}
+
+fs::path default_db_path() { return "robustlab.db"; }
+
+Store::Store(const fs::path& path) : path_(path) {
+  if (path.has_parent_path() && !fs::is_directory(path.parent_path())) {
+    throw IoError("store: directory of database '" + path.string() + "' does not exist");
+  }
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw IoError("store: cannot open database '" + path.string() + "': " + msg);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    exec("PRAGMA journal_mode=WAL;");
+    exec("PRAGMA foreign_keys=ON;");
+    exec(kSchema);
+    Statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (version.step()) {
+      if (version.text(0) != std::to_string(kSchemaVersion)) {
+        throw FormatError("store: database '" + path.string() + "' has schema version " + version.text(0) +
+                          ", this robustlab reads version " + std::to_string(kSchemaVersion));
+      }
+    } else {
+      exec("INSERT INTO meta(key, value) VALUES ('schema_version', '" + std::to_string(kSchemaVersion) + "');");
+    }
+  } catch (const IoError& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw FormatError("store: '" + path.string() + "' is not a robustlab database (" + e.what() + ")");
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+void Store::exec(const std::string& sql) const {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string msg = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw IoError("store: " + msg);
+  }
+}
+
+int64_t Store::begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed) {
+  Statement s(db_, "INSERT INTO runs(command, config, seed, version, started_at, status) VALUES (?, ?, ?, ?, ?, 'running')");
+  s.bind(1, command);
+  s.bind(2, config.dump());
+  s.bind(3, static_cast<int64_t>(seed));
+  s.bind(4, std::string(kVersion) + (std::string(kGitHash).empty() ? "" : "+" + std::string(kGitHash)));
+  s.bind(5, now_utc());
+  s.step();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Store::add_results(int64_t run_id, const std::vector<ResultRow>& rows) {
+  const auto record = run(run_id);
+  if (!record) throw InvalidArgument("store: run " + std::to_string(run_id) + " does not exist");
+  if (record->status != RunStatus::kRunning) {
+    throw InvalidArgument("store: run " + std::to_string(run_id) + " has ended (" + to_string(record->status) + ")");
+  }
+  exec("BEGIN IMMEDIATE;");
+  try {
+    Statement s(db_, "INSERT INTO results(run_id, model, dataset, condition, metric, value, count) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& r : rows) {
+      if (!r.condition.is_object() && !r.condition.is_null()) {
+        throw InvalidArgument("store: a result's condition must be a JSON object, got " + r.condition.dump());
+      }
+      s.bind(1, run_id);
+      s.bind(2, r.model);
+      s.bind(3, r.dataset);
+      s.bind(4, r.condition.is_null() ? std::string("{}") : r.condition.dump());
+      s.bind(5, r.metric);
+      s.bind(6, r.value);
+      s.bind(7, r.count);
+      s.step();
+      s.reset();
+    }
+    exec("COMMIT;");
+  } catch (...) {
+    exec("ROLLBACK;");
+    throw;
+  }
+}
+
+void Store::finish_run(int64_t run_id, RunStatus status, const std::string& message) {
+  Statement s(db_, "UPDATE runs SET status = ?, ended_at = ?, message = ? WHERE id = ?");
+  s.bind(1, to_string(status));
+  s.bind(2, now_utc());
+  s.bind(3, message);
+  s.bind(4, run_id);
+  s.step();
+  if (sqlite3_changes(db_) != 1) throw InvalidArgument("store: run " + std::to_string(run_id) + " does not exist");
+}
+
+std::vector<RunRecord> Store::runs() const {
+  Statement s(db_, std::string(kRunColumns) + " ORDER BY id");
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(read_run(s));
+  return out;
+}
+
+std::optional<RunRecord> Store::run(int64_t id) const {
+  Statement s(db_, std::string(kRunColumns) + " WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_run(s);
+}
+
+std::vector<StoredResult> Store::results(const ResultQuery& query) const {
+  std::string sql =
+      "SELECT r.id, r.run_id, r.model, r.dataset, r.condition, r.metric, r.value, r.count "
+      "FROM results r JOIN runs u ON u.id = r.run_id WHERE 1";
+  if (query.run_id) sql += " AND r.run_id = ?1";
+  if (query.metric) sql += " AND r.metric = ?2";
+  if (query.model) sql += " AND r.model = ?3";
+  if (query.command) sql += " AND u.command = ?4";
+  sql += " ORDER BY r.id";
+  Statement s(db_, sql);
+  if (query.run_id) s.bind(1, *query.run_id);
+  if (query.metric) s.bind(2, *query.metric);
+  if (query.model) s.bind(3, *query.model);
+  if (query.command) s.bind(4, *query.command);
+  std::vector<StoredResult> out;
+  while (s.step()) {
+    StoredResult r;
+    r.id = s.integer(0);
+    r.run_id = s.integer(1);
+    r.row.model = s.text(2);
+    r.row.dataset = s.text(3);
+    r.row.condition = nlohmann::json::parse(s.text(4), nullptr, false);
+    r.row.metric = s.text(5);
+    r.row.value = s.real(6);
+    r.row.count = s.integer(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace robustlab

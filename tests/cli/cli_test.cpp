@@ -1,0 +1,105 @@
+// End-to-end tests of the robustlab program: help, bad input, eval and results export.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "robustlab/store/store.h"
+#include "test_support.h"
+
+namespace robustlab {
+namespace {
+
+struct Output {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Output run(const std::string& args) {
+  const std::string cmd = std::string(ROBUSTLAB_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
+std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
+
+TEST(Cli, HelpForEveryCommand) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark"}) {
+    const Output o = run(std::string(cmd) + " --help");
+    EXPECT_EQ(o.code, 0) << cmd;
+    EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
+  }
+  EXPECT_NE(run("eval --help").out.find("--model"), std::string::npos);
+}
+
+TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("eval --model " + (dir / "missing.pt").string() + db);
+  EXPECT_EQ(o.code, 3);
+  EXPECT_NE(o.out.find("missing.pt' does not exist"), std::string::npos) << o.out;
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1) << o.out;
+
+  o = run("eval --model " + model_path() + " --dataset nowhere" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown dataset 'nowhere'"), std::string::npos) << o.out;
+
+  o = run("train --model vgg16 --epochs 1 --limit 10" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown model architecture 'vgg16'"), std::string::npos) << o.out;
+
+  EXPECT_NE(run("eval --model " + model_path() + " --threads 0" + db).code, 0);
+  EXPECT_NE(run("frobnicate").code, 0);
+
+  // The failed runs are recorded as failed, with their message.
+  Store store(dir / "r.db");
+  const auto runs = store.runs();
+  ASSERT_GE(runs.size(), 2u);
+  for (const auto& r : runs) EXPECT_EQ(r.status, RunStatus::kFailed) << r.message;
+  EXPECT_TRUE(store.results().empty());
+}
+
+TEST(Cli, EvalStoresResultsAndResultsExportsThem) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("eval --json --quiet --model " + model_path() + " --limit 500" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_EQ(json.at("total"), 500);
+  EXPECT_GT(json.at("accuracy").get<double>(), 0.85);
+
+  o = run("results --format csv" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_EQ(o.out.rfind("run_id,model,dataset,metric,value,count\n", 0), 0u) << o.out;
+  EXPECT_NE(o.out.find(",fashion-mnist/test,accuracy,"), std::string::npos) << o.out;
+
+  o = run("results --runs --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto runs = nlohmann::json::parse(o.out);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].at("status"), "completed");
+  EXPECT_EQ(runs[0].at("config").at("dataset").at("limit"), 500);
+
+  EXPECT_EQ(run("results --run 99" + db).code, 2);
+  EXPECT_EQ(run("results --db " + (dir / "none.db").string()).code, 3);
+}
+
+TEST(Cli, TrainWritesACheckpointThatEvalReads) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string ckpt = (dir / "m.ckpt").string();
+  Output o = run("train --quiet --epochs 1 --limit 512 --no-val -o " + ckpt + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  o = run("eval --json --quiet --limit 200 --model " + ckpt + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_GT(nlohmann::json::parse(o.out).at("accuracy").get<double>(), 0.3);
+}
+
+}  // namespace
+}  // namespace robustlab

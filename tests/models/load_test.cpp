@@ -1,0 +1,99 @@
+#include "robustlab/models/load.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "robustlab/core/error.h"
+#include "robustlab/data/idx.h"
+#include "robustlab/data/tensor_file.h"
+#include "robustlab/models/predict.h"
+#include "test_support.h"
+
+namespace robustlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path reference_model() { return testing::shared_dir() / "reference/fmn/fmnist_cnn.pt"; }
+
+TEST(TorchScript, ReferenceModelClassifiesTheReferenceImages) {
+  const ClassifierPtr model = load_classifier(reference_model().string());
+  ASSERT_NE(dynamic_cast<TorchScriptClassifier*>(model.get()), nullptr);
+  EXPECT_FALSE(model->is_training());
+  const auto data = load_tensor_file(testing::shared_dir() / "reference/fmn/fmnist_test200.pt");
+  const AccuracyResult acc = evaluate_accuracy(*model, data);
+  EXPECT_EQ(acc.correct, 200);  // README §2: all 200 are classified correctly
+  EXPECT_EQ(model->num_classes(), 10);
+}
+
+TEST(TorchScript, ReferenceModelTestAccuracyIsPytorchs) {
+  // README §1: 89.97% (8,997 / 10,000) on the Fashion-MNIST test set.
+  const ClassifierPtr model = load_classifier(reference_model().string());
+  const AccuracyResult acc = evaluate_accuracy(*model, load_fashion_mnist("test"));
+  EXPECT_EQ(acc.total, 10000);
+  EXPECT_NEAR(acc.correct, 8997, 2);
+}
+
+TEST(TorchScript, ExposesBatchNormLayersAndParameters) {
+  const ClassifierPtr model = load_classifier(reference_model().string());
+  const auto layers = model->norm_layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].kind, NormLayer::Kind::kBatchNorm);
+  EXPECT_EQ(layers[0].running_var.numel(), 32);
+  EXPECT_EQ(layers[1].weight.numel(), 64);
+  int64_t n = 0;
+  for (const auto& p : model->parameters()) n += p.numel();
+  EXPECT_EQ(n, 421834);
+}
+
+TEST(Checkpoint, RoundTripGivesIdenticalLogitsAndMetadata) {
+  testing::TempDir dir;
+  torch::manual_seed(0);
+  ZooClassifier model({.arch = "small_cnn", .normalization = {{0.3}, {0.4}}});
+  {
+    // Move the BN running statistics away from their defaults so that buffers are tested too.
+    torch::NoGradGuard no_grad;
+    model.norm_layers()[0].running_mean.uniform_();
+  }
+  model.set_training(false);
+  save_checkpoint(model, dir / "m.ckpt", {{"note", "hello"}});
+  const ClassifierPtr loaded = load_classifier((dir / "m.ckpt").string());
+  auto* zoo = dynamic_cast<ZooClassifier*>(loaded.get());
+  ASSERT_NE(zoo, nullptr);
+  EXPECT_EQ(zoo->config().to_json(), model.config().to_json());
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({4, 1, 28, 28});
+  EXPECT_TRUE(loaded->forward(x).equal(model.forward(x)));
+  EXPECT_EQ(read_checkpoint_metadata(dir / "m.ckpt").at("note"), "hello");
+  EXPECT_THROW(read_checkpoint_metadata(reference_model()), FormatError);
+}
+
+TEST(Load, BadFilesAndNamesGiveClearErrors) {
+  testing::TempDir dir;
+  EXPECT_THROW(load_classifier((dir / "missing.pt").string()), IoError);
+  EXPECT_THROW(load_classifier("resnet18"), InvalidArgument);
+  std::ofstream(dir / "junk.pt") << "not a zip archive";
+  EXPECT_THROW(load_classifier((dir / "junk.pt").string()), FormatError);
+  // A truncated copy of the reference model.
+  {
+    std::ifstream in(reference_model(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(dir / "cut.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  EXPECT_THROW(load_classifier((dir / "cut.pt").string()), FormatError);
+}
+
+TEST(Load, CheckFitsRejectsAModelThatDoesNotFitTheData) {
+  ZooClassifier five({.arch = "small_cnn", .num_classes = 5});
+  EXPECT_THROW(check_fits(five, *load_fashion_mnist("test")), ShapeError);
+  const ClassifierPtr ts = load_classifier(reference_model().string());
+  auto rgb = std::make_shared<TensorDataset>(torch::zeros({1, 3, 32, 32}), torch::zeros({1}, torch::kInt64),
+                                             std::vector<std::string>(10, "c"), "rgb");
+  EXPECT_THROW(check_fits(*ts, *rgb), ShapeError);
+  EXPECT_NO_THROW(check_fits(*ts, *load_fashion_mnist("test")));
+}
+
+}  // namespace
+}  // namespace robustlab

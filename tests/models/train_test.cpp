@@ -1,0 +1,56 @@
+#include "robustlab/models/train.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/random.h"
+#include "robustlab/data/idx.h"
+#include "robustlab/models/predict.h"
+#include "robustlab/models/zoo.h"
+
+namespace robustlab {
+namespace {
+
+TEST(Train, TinyModelLearnsFashionMnistWellAboveChance) {
+  seed_all(0);
+  const DatasetPtr train = make_subset(load_fashion_mnist("train"), {.limit = 3000});
+  const DatasetPtr test = make_subset(load_fashion_mnist("test"), {.limit = 1000});
+  ZooClassifier model({.arch = "small_cnn"});
+  int calls = 0;
+  const auto history = train_classifier(model, train, {.epochs = 2, .lr = 2e-3, .batch_size = 64}, test,
+                                        [&](const EpochStats&) { ++calls; });
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(calls, 2);
+  EXPECT_LT(history[1].loss, history[0].loss);
+  EXPECT_GT(history[1].val_accuracy, 0.65);  // chance is 0.10
+  EXPECT_NEAR(evaluate_accuracy(model, test).accuracy(), history[1].val_accuracy, 1e-9);
+  EXPECT_FALSE(model.is_training());
+}
+
+TEST(Train, AugmentationKeepsShapeAndIsSeeded) {
+  const auto x = torch::rand({8, 1, 12, 12});
+  TrainOptions o{.random_crop = true, .crop_padding = 2, .flip = true};
+  const auto a = augment(x, o, 5);
+  EXPECT_EQ(a.sizes(), x.sizes());
+  EXPECT_TRUE(a.equal(augment(x, o, 5)));
+  EXPECT_FALSE(a.equal(augment(x, o, 6)));
+  EXPECT_TRUE(augment(x, TrainOptions{}, 5).equal(x));
+  // A flip only (no crop) keeps every pixel value of the image.
+  const auto f = augment(x, TrainOptions{.flip = true}, 1);
+  for (int64_t i = 0; i < 8; ++i) {
+    EXPECT_TRUE(f[i].equal(x[i]) || f[i].equal(x[i].flip({2})));
+  }
+}
+
+TEST(Train, RejectsBadOptionsAndDivergence) {
+  EXPECT_THROW(TrainOptions{.epochs = 0}.validate(), InvalidArgument);
+  EXPECT_THROW(TrainOptions{.lr = -1}.validate(), InvalidArgument);
+  EXPECT_THROW(TrainOptions{.optimizer = "lbfgs"}.validate(), InvalidArgument);
+  const DatasetPtr train = make_subset(load_fashion_mnist("train"), {.limit = 256});
+  ZooClassifier model({.arch = "small_cnn"});
+  EXPECT_THROW(train_classifier(model, train, {.epochs = 1, .lr = 1e30, .optimizer = "sgd"}), NumericalError);
+}
+
+}  // namespace
+}  // namespace robustlab

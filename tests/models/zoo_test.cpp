@@ -1,0 +1,65 @@
+#include "robustlab/models/zoo.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+
+namespace robustlab {
+namespace {
+
+TEST(Zoo, OutputShapesForEveryArchitecture) {
+  torch::NoGradGuard no_grad;
+  struct Case {
+    std::string arch;
+    int64_t channels, size;
+  };
+  for (const Case& c : {Case{"small_cnn", 1, 28}, Case{"resnet20", 1, 28}, Case{"resnet20", 3, 32},
+                        Case{"resnet18", 3, 64}, Case{"resnet50", 3, 64}}) {
+    ZooClassifier model({.arch = c.arch, .in_channels = c.channels, .num_classes = 7, .image_size = c.size});
+    model.set_training(false);
+    const auto out = model.forward(torch::rand({2, c.channels, c.size, c.size}));
+    EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 7})) << c.arch;
+  }
+}
+
+TEST(Zoo, ParameterCountsMatchTheReferenceArchitectures) {
+  auto count = [](const ZooConfig& c) {
+    ZooClassifier model(c);
+    int64_t n = 0;
+    for (const auto& p : model.parameters()) n += p.numel();
+    return n;
+  };
+  // The FMN reference CNN has 421,834 parameters (../shared/reference/fmn/README.md §1).
+  EXPECT_EQ(count({.arch = "small_cnn"}), 421834);
+  // torchvision's resnet18 and resnet50 with 1000 classes.
+  EXPECT_EQ(count({.arch = "resnet18", .in_channels = 3, .num_classes = 1000, .image_size = 224}), 11689512);
+  EXPECT_EQ(count({.arch = "resnet50", .in_channels = 3, .num_classes = 1000, .image_size = 224}), 25557032);
+  // He et al.'s ResNet-20 for CIFAR-10: 0.27M parameters.
+  EXPECT_NEAR(static_cast<double>(count({.arch = "resnet20", .in_channels = 3, .num_classes = 10, .image_size = 32})),
+              0.27e6, 0.01e6);
+}
+
+TEST(Zoo, NormLayersAreLiveHandles) {
+  ZooClassifier model({.arch = "small_cnn"});
+  auto layers = model.norm_layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].kind, NormLayer::Kind::kBatchNorm);
+  EXPECT_EQ(layers[0].running_mean.numel(), 32);
+  torch::NoGradGuard no_grad;
+  layers[0].running_mean.fill_(3.0);
+  EXPECT_FLOAT_EQ(model.norm_layers()[0].running_mean[5].item<float>(), 3.0f);
+}
+
+TEST(Zoo, ConfigRoundTripsAndValidates) {
+  ZooConfig c{.arch = "resnet18", .in_channels = 3, .num_classes = 100, .image_size = 224,
+              .normalization = {{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}}};
+  const ZooConfig back = ZooConfig::from_json(c.to_json());
+  EXPECT_EQ(back.to_json(), c.to_json());
+  EXPECT_THROW(ZooClassifier({.arch = "vgg16"}), InvalidArgument);
+  EXPECT_THROW(ZooClassifier({.arch = "small_cnn", .num_classes = 1}), InvalidArgument);
+  EXPECT_THROW(ZooConfig::from_json({{"arch", "small_cnn"}}), FormatError);
+}
+
+}  // namespace
+}  // namespace robustlab

@@ -1,0 +1,102 @@
+#include "robustlab/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "robustlab/core/error.h"
+#include "test_support.h"
+
+namespace robustlab {
+namespace {
+
+TEST(Store, RecordsRunsAndResults) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("eval", {{"model", "m.pt"}}, 42);
+  store.add_results(run, {{"m.pt", "fashion-mnist/test", {}, "accuracy", 0.9, 10000},
+                          {"m.pt", "fashion-mnist/test", {{"corruption", "fog"}, {"severity", 3}}, "error", 0.25, 500}});
+  store.finish_run(run, RunStatus::kCompleted);
+
+  const auto r = store.run(run);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->command, "eval");
+  EXPECT_EQ(r->config.at("model"), "m.pt");
+  EXPECT_EQ(r->seed, 42u);
+  EXPECT_EQ(r->status, RunStatus::kCompleted);
+  EXPECT_FALSE(r->started_at.empty());
+  EXPECT_FALSE(r->ended_at.empty());
+  EXPECT_FALSE(r->version.empty());
+
+  const auto all = store.results({.run_id = run});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].row.condition.at("severity"), 3);
+  EXPECT_DOUBLE_EQ(all[1].row.value, 0.25);
+  EXPECT_EQ(store.results({.metric = "error"}).size(), 1u);
+  EXPECT_EQ(store.results({.command = "train"}).size(), 0u);
+}
+
+TEST(Store, FailedRunKeepsItsMessageAndRefusesMoreResults) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("train", {}, 0);
+  store.finish_run(run, RunStatus::kFailed, "train: loss became nan");
+  EXPECT_EQ(store.run(run)->status, RunStatus::kFailed);
+  EXPECT_EQ(store.run(run)->message, "train: loss became nan");
+  EXPECT_THROW(store.add_results(run, {{"m", "d", {}, "x", 1.0, 1}}), InvalidArgument);
+  EXPECT_THROW(store.add_results(999, {{"m", "d", {}, "x", 1.0, 1}}), InvalidArgument);
+}
+
+TEST(Store, ABadRowRollsBackTheWholeBatch) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("eval", {}, 0);
+  EXPECT_THROW(store.add_results(run, {{"m", "d", {}, "a", 1.0, 1}, {"m", "d", nlohmann::json::array(), "b", 2.0, 1}}),
+               InvalidArgument);
+  EXPECT_TRUE(store.results({.run_id = run}).empty());
+}
+
+TEST(Store, NanAndInfinityRoundTrip) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("attack", {}, 0);
+  store.add_results(run, {{"m", "d", {}, "median_norm", INFINITY, 3}, {"m", "d", {}, "kappa", NAN, 3}});
+  const auto rows = store.results();
+  EXPECT_TRUE(std::isinf(rows[0].row.value));
+  EXPECT_TRUE(std::isnan(rows[1].row.value));
+}
+
+TEST(Store, PersistsAcrossConnections) {
+  testing::TempDir dir;
+  {
+    Store store(dir / "r.db");
+    store.finish_run(store.begin_run("eval", {}, 1), RunStatus::kCompleted);
+  }
+  Store again(dir / "r.db");
+  EXPECT_EQ(again.runs().size(), 1u);
+}
+
+TEST(Store, ForeignFilesAreRejected) {
+  testing::TempDir dir;
+  std::ofstream(dir / "not.db") << "this is a text file, not SQLite, and it is long enough to have a header";
+  EXPECT_THROW(Store(dir / "not.db"), FormatError);
+  EXPECT_THROW(Store(dir / "missing-dir" / "r.db"), IoError);
+}
+
+TEST(Export, CsvHasOneColumnPerConditionKey) {
+  std::vector<StoredResult> rows = {
+      {1, 7, {"m", "d", {{"severity", 2}, {"corruption", "fog"}}, "error", 0.5, 10}},
+      {2, 7, {"m,2", "d", {{"epsilon", 0.1}}, "accuracy", 0.25, 10}},
+  };
+  EXPECT_EQ(results_to_csv(rows),
+            "run_id,model,dataset,corruption,epsilon,severity,metric,value,count\n"
+            "7,m,d,fog,,2,error,0.5,10\n"
+            "7,\"m,2\",d,,0.1,,accuracy,0.25,10\n");
+  const auto json = results_to_json(rows);
+  EXPECT_EQ(json[0].at("condition").at("corruption"), "fog");
+  EXPECT_EQ(json[1].at("model"), "m,2");
+}
+
+}  // namespace
+}  // namespace robustlab
