@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of robustlab from Debian 12 packages.
 # Does nothing (and needs no network) when everything is already installed.
+# With --bench it also installs what the comparison scripts under bench/ need (PyTorch's Python API).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-numpy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
