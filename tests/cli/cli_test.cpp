@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -30,7 +31,7 @@ Output run(const std::string& args) {
 std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const auto& cmd : {"", "train", "eval", "results", "benchmark"}) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "human", "human run", "human compare"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -99,6 +100,35 @@ TEST(Cli, TrainWritesACheckpointThatEvalReads) {
   o = run("eval --json --quiet --limit 200 --model " + ckpt + db);
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_GT(nlohmann::json::parse(o.out).at("accuracy").get<double>(), 0.3);
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliHuman, CompareReproducesTheBenchmarkAndStoresIt) {
+  testing::TempDir dir;
+  const std::string raw = (testing::shared_dir() / "data/model-vs-human/raw-data").string();
+  const Output o = run("human compare --json --quiet --simulations 100 --raw-data " + raw + " --csv-dir " +
+                       (dir / "csv").string() + " --db " + (dir / "r.db").string());
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out);
+  bool found = false;
+  for (const auto& r : json.at("results")) {
+    if (r.at("model") == "resnet50" && r.at("dataset") == "model-vs-human" && r.at("metric") == "error_consistency") {
+      EXPECT_NEAR(r.at("value").get<double>(), 0.208, 5e-4);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(std::filesystem::exists(dir / "csv" / "benchmark.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "csv" / "shape_bias.csv"));
+  Store store(dir / "r.db");
+  EXPECT_FALSE(store.results({.metric = "shape_bias"}).empty());
+  EXPECT_EQ(run("human compare --raw-data " + (dir / "none").string() + " --db " + (dir / "r.db").string()).code, 3);
+  EXPECT_EQ(run("human compare --models vgg --raw-data " + raw + " --db " + (dir / "r.db").string()).code, 2);
 }
 
 }  // namespace
