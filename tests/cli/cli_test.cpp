@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <opencv2/imgcodecs.hpp>
+#include <torch/script.h>
+
 #include "robustlab/store/store.h"
 #include "test_support.h"
 
@@ -129,6 +132,45 @@ TEST(CliHuman, CompareReproducesTheBenchmarkAndStoresIt) {
   EXPECT_FALSE(store.results({.metric = "shape_bias"}).empty());
   EXPECT_EQ(run("human compare --raw-data " + (dir / "none").string() + " --db " + (dir / "r.db").string()).code, 3);
   EXPECT_EQ(run("human compare --models vgg --raw-data " + raw + " --db " + (dir / "r.db").string()).code, 2);
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliHuman, RunWritesRawCsvsThatCompareReads) {
+  testing::TempDir dir;
+  // A 1000-class TorchScript model written here: bright images are airplanes, dark ones knives.
+  torch::jit::Module m("Brightness");
+  m.define(R"(
+    def forward(self, x):
+        b = x.mean(dim=[1, 2, 3])
+        logits = torch.zeros(x.size(0), 1000)
+        logits[:, 404] = 20.0 * b
+        logits[:, 499] = 20.0 * (1.0 - b)
+        return logits
+  )");
+  m.save((dir / "bright_model.pt").string());
+  const auto stimuli = dir / "sketch" / "dnn" / "session-1";
+  std::filesystem::create_directories(stimuli);
+  cv::imwrite((stimuli / "0001_ske_dnn_0_airplane_00_airplane-0001-sketch-0.png").string(),
+              cv::Mat(64, 64, CV_8UC3, cv::Scalar(255, 255, 255)));
+  cv::imwrite((stimuli / "0002_ske_dnn_0_knife_00_knife-0002-sketch-0.png").string(),
+              cv::Mat(64, 64, CV_8UC3, cv::Scalar(255, 255, 255)));
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("human run --quiet --json --model " + (dir / "bright_model.pt").string() + " --images " +
+                 (dir / "sketch").string() + " -o " + (dir / "raw").string() + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_EQ(json.at("observer"), "bright-model");
+  EXPECT_DOUBLE_EQ(json.at("datasets")[0].at("accuracy").get<double>(), 0.5);
+  EXPECT_TRUE(std::filesystem::exists(dir / "raw" / "sketch" / "sketch_bright-model_session-1.csv"));
+  // A 10-class model cannot make 16-class decisions.
+  o = run("human run --model " + model_path() + " --images " + (dir / "sketch").string() + " -o " +
+          (dir / "raw2").string() + db);
+  EXPECT_EQ(o.code, 5) << o.out;
 }
 
 }  // namespace
