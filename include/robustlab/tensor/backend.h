@@ -39,6 +39,7 @@ concept Backend = requires(const typename B::value& x, const typename B::mask& m
   { B::reshape(x, shape) } -> std::same_as<typename B::value>;
   { B::from_vector(shape, std::vector<float>{}) } -> std::same_as<typename B::value>;
   { B::to_vector(x) } -> std::same_as<std::vector<double>>;
+  { B::item(x) } -> std::same_as<double>;
   { B::index_to_vector(i) } -> std::same_as<std::vector<int64_t>>;
 };
 

@@ -14,17 +14,39 @@ template <Backend B>
 Tensor<B> l0(const Tensor<B>& x, const Axes& axes = {}, bool keepdims = false) {
   return (x != 0.0).as(x).sum(axes, keepdims);
 }
+namespace detail {
+/// A backend may offer a fused norm kernel, B::norm(x, p, axes, keepdims) for p in {1, 2, inf};
+/// otherwise the norm is composed from elementwise ops and a reduction.
+template <class B>
+concept FusedNorm = requires(const typename B::value& x, const Axes& axes) {
+  { B::norm(x, 2.0, axes, true) } -> std::same_as<typename B::value>;
+};
+}  // namespace detail
+
 template <Backend B>
 Tensor<B> l1(const Tensor<B>& x, const Axes& axes = {}, bool keepdims = false) {
-  return x.abs().sum(axes, keepdims);
+  if constexpr (detail::FusedNorm<B>) {
+    return Tensor<B>(B::norm(x.raw(), 1.0, normalize_axes(axes, x.ndim(), "l1"), keepdims));
+  } else {
+    return x.abs().sum(axes, keepdims);
+  }
 }
 template <Backend B>
 Tensor<B> l2(const Tensor<B>& x, const Axes& axes = {}, bool keepdims = false) {
-  return x.square().sum(axes, keepdims).sqrt();
+  if constexpr (detail::FusedNorm<B>) {
+    return Tensor<B>(B::norm(x.raw(), 2.0, normalize_axes(axes, x.ndim(), "l2"), keepdims));
+  } else {
+    return x.square().sum(axes, keepdims).sqrt();
+  }
 }
 template <Backend B>
 Tensor<B> linf(const Tensor<B>& x, const Axes& axes = {}, bool keepdims = false) {
-  return x.abs().max(axes, keepdims);
+  if constexpr (detail::FusedNorm<B>) {
+    return Tensor<B>(B::norm(x.raw(), std::numeric_limits<double>::infinity(), normalize_axes(axes, x.ndim(), "linf"),
+                             keepdims));
+  } else {
+    return x.abs().max(axes, keepdims);
+  }
 }
 /// p = 0, 1, 2 and infinity go to the functions above; any other p > 0 is (sum |x|^p)^(1/p).
 template <Backend B>

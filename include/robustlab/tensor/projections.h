@@ -23,7 +23,9 @@ Tensor<B> radii(const Tensor<B>& x, const Tensor<B>& eps, const char* op) {
     throw ShapeError(std::string(op) + ": eps has shape " + to_string(eps.shape()) + ", expected [" +
                      std::to_string(s[0]) + "] for x of shape " + to_string(s));
   }
-  if ((eps < 0.0).any()) throw InvalidArgument(std::string(op) + ": negative radius in eps");
+  if (s[0] > 0 && !(eps.min().item() >= 0.0)) {
+    throw InvalidArgument(std::string(op) + ": negative or NaN radius in eps (smallest " + std::to_string(eps.min().item()) + ")");
+  }
   return eps;
 }
 template <Backend B>
@@ -34,11 +36,16 @@ Tensor<B> radii(const Tensor<B>& x, double eps, const char* op) {
 }
 }  // namespace detail
 
-/// Clips each sample to [-eps, eps] elementwise.
+/// Clips each sample to [-eps, eps] elementwise (in one pass where the backend offers
+/// B::clip_symmetric(x, e)).
 template <Backend B, class E>
 Tensor<B> project_linf(const Tensor<B>& x, const E& eps) {
   const Tensor<B> e = atleast_kd(detail::radii(x, eps, "project_linf"), x.ndim());
-  return minimum(maximum(x, -e), e);
+  if constexpr (requires { B::clip_symmetric(x.raw(), e.raw()); }) {
+    return Tensor<B>(B::clip_symmetric(x.raw(), e.raw()));
+  } else {
+    return minimum(maximum(x, -e), e);
+  }
 }
 
 /// Rescales each sample whose L2 norm exceeds eps onto the sphere of radius eps.

@@ -42,6 +42,11 @@ class Tensor {
 
   Shape shape() const { return B::shape(raw_); }
   int64_t ndim() const { return static_cast<int64_t>(shape().size()); }
+  /// The value of a one-element tensor.
+  double item() const {
+    if (numel() != 1) throw ShapeError("item: tensor of shape " + to_string(shape()) + " has not exactly one element");
+    return B::item(raw_);
+  }
   int64_t numel() const {
     int64_t n = 1;
     for (int64_t d : shape()) n *= d;

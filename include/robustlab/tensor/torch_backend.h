@@ -33,6 +33,7 @@ struct TorchBackend {
     const auto c = x.detach().to(torch::kFloat64).contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   }
+  static double item(const value& x) { return x.item<double>(); }
   static std::vector<int64_t> index_to_vector(const index& i) {
     const auto c = i.to(torch::kInt64).contiguous();
     return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
@@ -69,6 +70,14 @@ struct TorchBackend {
   static value maximum(const value& a, const value& b) { return torch::maximum(a, b); }
   static value clip(const value& x, double lo, double hi) { return x.clamp(lo, hi); }
   static value where(const mask& m, const value& a, const value& b) { return torch::where(m, a, b); }
+  // Fused kernels the generic code uses when a backend has them.
+  static value norm(const value& x, double p, const Axes& axes, bool keepdims) {
+    if (axes.empty()) {
+      const value n = torch::linalg_vector_norm(x, p);
+      return keepdims ? n.reshape(std::vector<int64_t>(static_cast<size_t>(x.dim()), 1)) : n;
+    }
+    return torch::linalg_vector_norm(x, p, axes, keepdims);
+  }
 
   // Comparisons and masks.
   static mask less(const value& a, const value& b) { return a < b; }

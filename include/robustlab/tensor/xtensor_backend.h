@@ -38,6 +38,7 @@ struct XtBackend {
     return out;
   }
   static std::vector<double> to_vector(const value& x) { return std::vector<double>(x.begin(), x.end()); }
+  static double item(const value& x) { return static_cast<double>(*x.begin()); }
   static std::vector<int64_t> index_to_vector(const index& i) { return std::vector<int64_t>(i.begin(), i.end()); }
   static std::vector<bool> mask_to_vector(const mask& m) { return std::vector<bool>(m.begin(), m.end()); }
   static value zeros_like(const value& x) { return xt::zeros_like(x); }
@@ -69,6 +70,16 @@ struct XtBackend {
     return xt::clip(x, static_cast<float>(lo), static_cast<float>(hi));
   }
   static value where(const mask& m, const value& a, const value& b) { return xt::where(m, a, b); }
+  // Fused kernels: one expression, evaluated once, instead of one array per elementwise step.
+  static value clip_symmetric(const value& x, const value& e) { return xt::minimum(xt::maximum(x, -e), e); }
+  static value norm(const value& x, double p, const Axes& axes, bool keepdims) {
+    if (p == 1) return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::sum(xt::abs(e), a, o); }});
+    if (p == 2) {
+      return reduce(x, axes, keepdims,
+                    Expr{[](const auto& e, const auto& a, auto o) { return xt::sqrt(xt::sum(xt::square(e), a, o)); }});
+    }
+    return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::amax(xt::abs(e), a, o); }});
+  }
 
   static mask less(const value& a, const value& b) { return xt::less(a, b); }
   static mask less_equal(const value& a, const value& b) { return xt::less_equal(a, b); }
@@ -150,6 +161,14 @@ struct XtBackend {
     template <class E, class O>
     auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return xt::amin(e, a, o); }
   };
+  template <class F>
+  struct Expr {
+    F f;
+    template <class E, class O>
+    auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return f(e, a, o); }
+  };
+  template <class F>
+  Expr(F) -> Expr<F>;
   template <class R>
   static value reduce(const value& x, const Axes& axes, bool keepdims, R r) {
     std::vector<size_t> a;
