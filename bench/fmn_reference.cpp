@@ -1,0 +1,88 @@
+// FMN against the reference runs of ../shared/reference/fmn (the official implementation on a
+// Fashion-MNIST CNN, 200 images, one batch, one thread): success and median norms for every norm
+// in the official and the default (box-aware) mode, and DDN. Prints a Markdown table for
+// docs/attacks.md. Usage: bench_fmn_reference [steps=100] [images=200]
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "robustlab/attacks/fmn.h"
+#include "robustlab/core/parallel.h"
+#include "robustlab/data/tensor_file.h"
+#include "robustlab/models/load.h"
+
+namespace ra = robustlab::attacks;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int64_t steps = argc > 1 ? std::stoll(argv[1]) : 100;
+  const int64_t images = argc > 2 ? std::stoll(argv[2]) : 200;
+  const std::string only = argc > 3 ? argv[3] : "";
+  robustlab::set_threads(1);
+  const std::string dir = ROBUSTLAB_SHARED_DIR "/reference/fmn/";
+  auto model = robustlab::load_classifier(dir + "fmnist_cnn.pt");
+  const auto data = robustlab::load_tensor_file(dir + "fmnist_test200.pt", 10);
+  std::vector<int64_t> idx(static_cast<size_t>(images));
+  std::iota(idx.begin(), idx.end(), 0);
+  const auto batch = data->get_batch(idx);
+  nlohmann::json ref;
+  std::ifstream(dir + "fmn_reference.json") >> ref;
+
+  std::printf("| norm | mode | alpha0 | success | median (fail = inf) | median (successes) | reference success | reference median | s/step |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const auto& [name, norm, alpha] : std::vector<std::tuple<std::string, ra::Norm, double>>{
+           {"L0", ra::Norm::kL0, 1.0}, {"L1", ra::Norm::kL1, 1.0}, {"L2", ra::Norm::kL2, 1.0}, {"Linf", ra::Norm::kLinf, 1.0},
+           {"Linf", ra::Norm::kLinf, 10.0}}) {
+    if (!only.empty() && only != name) continue;
+    for (bool official : {true, false}) {
+      const auto start = std::chrono::steady_clock::now();
+      const ra::AttackResult r =
+          ra::fmn(*model, batch.x, batch.y, {.norm = norm, .steps = steps, .alpha_init = alpha, .official = official});
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::vector<double> all, ok;
+      for (int64_t i = 0; i < images; ++i) {
+        const double v = r.norms[i].item<double>();
+        all.push_back(v);
+        if (std::isfinite(v)) ok.push_back(v);
+      }
+      char id[64];
+      std::snprintf(id, sizeof id, "official_%s_K%lld_a%g", name.c_str(), static_cast<long long>(steps), alpha);
+      std::string ref_success = "-", ref_median = "-";
+      for (const auto& run : ref.at("runs")) {
+        if (run.at("id") == id) {
+          int64_t s = 0;
+          std::vector<double> norms;
+          for (int64_t i = 0; i < images; ++i) {
+            const bool succ = run.at("success")[i].get<int>() == 1;
+            s += succ;
+            norms.push_back(succ ? run.at("norm_values")[i].get<double>() : std::numeric_limits<double>::infinity());
+          }
+          ref_success = std::to_string(s) + "/" + std::to_string(images);
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.4g", median(norms));
+          ref_median = buf;
+        }
+      }
+      std::printf("| %s | %s | %g | %lld/%lld | %.4g | %.4g | %s | %s | %.4f |\n", name.c_str(),
+                  official ? "official" : "default", alpha, static_cast<long long>(ok.size()),
+                  static_cast<long long>(images), median(all), ok.empty() ? NAN : median(ok), ref_success.c_str(),
+                  ref_median.c_str(), seconds / static_cast<double>(steps));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,232 @@
+// FMN, Algorithm 1 of Pintor et al. 2021 (arXiv:2102.12827) as the official code runs it
+// (../shared/reference/fmn.md §1.3-1.8), plus the box-aware first-order distance of the default
+// mode (see fmn.h). The Lp geometry comes from the tensor module.
+#include "robustlab/attacks/fmn.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "robustlab/core/error.h"
+#include "robustlab/tensor/grad.h"
+#include "robustlab/tensor/projections.h"
+#include "robustlab/tensor/torch_backend.h"
+
+namespace robustlab::attacks {
+namespace {
+
+namespace rt = robustlab::tensor;
+using T = rt::Tensor<rt::TorchBackend>;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+/// The box-aware step first asks for 2 % more decrease than the linearised boundary needs
+/// (DeepFool's overshoot); every further step without an adversarial point raises the demand by
+/// the factor (1 + gamma), which breaks the two-point cycles linear steps fall into on ReLU
+/// networks (seen on reference image 35 for L1).
+constexpr double kOvershoot = 1.02;
+
+torch::Tensor kd(const torch::Tensor& v, int64_t ndim) { return rt::atleast_kd(rt::astensor(v), ndim).raw(); }
+
+torch::Tensor lp_norms(const torch::Tensor& v, Norm norm) { return rt::norms::per_sample(rt::astensor(v), p_of(norm)).raw(); }
+
+/// ||g||_q per sample, q the dual of p (p = 1 -> inf, 2 -> 2, inf -> 1).
+torch::Tensor dual_norms(const torch::Tensor& g, Norm norm) {
+  const double q = norm == Norm::kL1 ? kInf : norm == Norm::kL2 ? 2.0 : 1.0;
+  return rt::norms::per_sample(rt::astensor(g), q).raw();
+}
+
+/// The smallest perturbation s (in the p-norm) with l + g.s <= 0 and x + s in [0,1], for the
+/// linear model l + g.s, per sample, asking for `overshoot` [N] times the decrease l; where even
+/// the whole box does not reach that, the largest decrease the box allows. Returns s [N,...].
+torch::Tensor box_aware_step(const torch::Tensor& x, const torch::Tensor& g, const torch::Tensor& l,
+                             const torch::Tensor& overshoot, Norm norm) {
+  const int64_t n = x.size(0);
+  const torch::Tensor gf = g.flatten(1), xf = x.flatten(1);
+  const torch::Tensor dir = -gf.sign();                                              // descent direction
+  const torch::Tensor room = torch::where(gf > 0, xf, 1.0 - xf).clamp_min(0.0);     // room along it
+  const torch::Tensor ag = gf.abs();
+  const torch::Tensor need = (l.clamp_min(0.0) * overshoot).view({n, 1});             // decrease asked for
+  torch::Tensor magnitude;  // |s_i|
+  if (norm == Norm::kL1) {
+    // Fractional knapsack: fill the coordinates with the largest |g| first.
+    auto [sorted_g, order] = ag.sort(1, /*descending=*/true);
+    const torch::Tensor sorted_room = room.gather(1, order);
+    const torch::Tensor gain = sorted_g * sorted_room;
+    const torch::Tensor before = gain.cumsum(1) - gain;                            // decrease before j
+    const torch::Tensor take = torch::where(before + gain <= need, sorted_room,
+                                            ((need - before) / sorted_g.clamp_min(1e-12)).clamp(0.0, 1.0) *
+                                                (before < need).to(x.scalar_type()));
+    magnitude = torch::zeros_like(gf).scatter(1, order, torch::minimum(take, sorted_room));
+  } else {
+    // L2: |s_i| = min(lambda |g_i|, room_i); L-inf: |s_i| = min(t, room_i) for |g_i| > 0.
+    // The decrease is increasing in the scalar; bisect it per sample.
+    auto decrease = [&](const torch::Tensor& scale) {
+      const torch::Tensor m = norm == Norm::kL2 ? torch::minimum(scale * ag, room)
+                                                : torch::minimum(scale.expand_as(room), room) * (ag > 0).to(x.scalar_type());
+      return std::pair{(ag * m).sum(1, true), m};
+    };
+    torch::Tensor hi = norm == Norm::kL2 ? (room / ag.clamp_min(1e-12)).amax(1, true).clamp_min(1e-12)
+                                         : room.amax(1, true).clamp_min(1e-12);
+    torch::Tensor lo = torch::zeros_like(hi);
+    for (int it = 0; it < 40; ++it) {
+      const torch::Tensor mid = (lo + hi) / 2;
+      const torch::Tensor enough = decrease(mid).first >= need;
+      hi = torch::where(enough, mid, hi);
+      lo = torch::where(enough, lo, mid);
+    }
+    magnitude = decrease(hi).second;
+  }
+  return (dir * magnitude).view(x.sizes());
+}
+
+/// Bisection between x and adversarial starting points along the norm's path (reference §1.8).
+torch::Tensor boundary_start(Classifier& model, const torch::Tensor& x, const torch::Tensor& x1,
+                             const torch::Tensor& classes, const FmnOptions& o) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = x.size(0), d = x[0].numel();
+  auto mid_points = [&](const torch::Tensor& t) {
+    const torch::Tensor tk = kd(t, x.dim());
+    const torch::Tensor delta = x1 - x;
+    switch (o.norm) {
+      case Norm::kL2: return x + tk * delta;
+      case Norm::kLinf: return x + torch::maximum(torch::minimum(delta, tk), -tk);
+      case Norm::kL1: return x + delta.sign() * (delta.abs() - (1.0 - tk)).clamp_min(0.0);
+      default: return x + rt::project_l0(rt::astensor(delta), rt::astensor((t * static_cast<double>(d)).floor())).raw();
+    }
+  };
+  torch::Tensor lo = torch::zeros({n}, x.options()), hi = torch::ones({n}, x.options());
+  for (int64_t s = 0; s < o.binary_search_steps; ++s) {
+    const torch::Tensor mid = (lo + hi) / 2;
+    const torch::Tensor adv = is_adversarial(model.forward(mid_points(mid)), classes, o.targeted);
+    hi = torch::where(adv, mid, hi);
+    lo = torch::where(adv, lo, mid);
+  }
+  return mid_points(hi);
+}
+
+}  // namespace
+
+void FmnOptions::validate() const {
+  if (steps < 1) throw InvalidArgument("fmn: steps must be >= 1, got " + std::to_string(steps));
+  if (!(alpha_init > 0)) throw InvalidArgument("fmn: alpha_init must be positive, got " + std::to_string(alpha_init));
+  if (alpha_final >= 0 && alpha_final > alpha_init) {
+    throw InvalidArgument("fmn: alpha_final " + std::to_string(alpha_final) + " exceeds alpha_init " + std::to_string(alpha_init));
+  }
+  if (!(gamma_init > 0 && gamma_init < 1) || !(gamma_final > 0 && gamma_final <= gamma_init)) {
+    throw InvalidArgument("fmn: need 0 < gamma_final <= gamma_init < 1, got " + std::to_string(gamma_final) + " and " +
+                          std::to_string(gamma_init));
+  }
+  if (binary_search_steps < 1) {
+    throw InvalidArgument("fmn: binary_search_steps must be >= 1, got " + std::to_string(binary_search_steps));
+  }
+}
+
+torch::Tensor attack_classes(const char* attack, const torch::Tensor& labels, const torch::Tensor& targets, bool targeted) {
+  if (!targeted) return labels;
+  const std::string name(attack);
+  if (!targets.defined()) throw InvalidArgument(name + ": a targeted attack needs target classes");
+  if (targets.sizes() != labels.sizes()) {
+    throw ShapeError(name + ": targets " + c10::str(targets.sizes()) + " do not match labels " + c10::str(labels.sizes()));
+  }
+  const torch::Tensor same = targets.eq(labels);
+  if (same.any().item<bool>()) {
+    throw InvalidArgument(name + ": sample " + std::to_string(same.nonzero()[0][0].item<int64_t>()) +
+                          " is targeted towards its true class");
+  }
+  return targets;
+}
+
+AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tensor& labels, const FmnOptions& o,
+                 const torch::Tensor& targets, const std::optional<torch::Tensor>& starting_points) {
+  o.validate();
+  AttackModeGuard guard(model);
+  const torch::Tensor x = x_in.detach();
+  check_inputs("fmn", x, labels, model.num_classes());
+  const torch::Tensor classes = attack_classes("fmn", labels, targets, o.targeted);
+  check_inputs("fmn", x, classes, model.num_classes());
+  const int64_t n = x.size(0), ndim = x.dim();
+  const double d = static_cast<double>(x[0].numel());
+  const double alpha_final = o.alpha_final >= 0 ? o.alpha_final : o.alpha_init / 100.0;
+  const bool l0 = o.norm == Norm::kL0;
+
+  const torch::Tensor worst =
+      l0 ? torch::full({n}, d, x.options()) : lp_norms(torch::maximum(x, 1.0 - x), o.norm);
+  torch::Tensor delta = torch::zeros_like(x);
+  torch::Tensor eps = torch::full({n}, l0 ? 1.0 : kInf, x.options());
+  if (starting_points) {
+    if (starting_points->sizes() != x.sizes()) {
+      throw ShapeError("fmn: starting points " + c10::str(starting_points->sizes()) + " do not match inputs " +
+                       c10::str(x.sizes()));
+    }
+    torch::NoGradGuard no_grad;
+    if (!is_adversarial(model.forward(*starting_points), classes, o.targeted).all().item<bool>()) {
+      throw InvalidArgument("fmn: every starting point must be adversarial");
+    }
+    delta = boundary_start(model, x, starting_points->to(x.dtype()), classes, o) - x;
+    if (l0) eps = lp_norms(delta, o.norm);
+  }
+  torch::Tensor best_norm = worst.clone();
+  torch::Tensor best_delta = delta.clone();
+  torch::Tensor adv_found = torch::zeros({n}, torch::kBool);
+  torch::Tensor overshoot = torch::full({n}, kOvershoot, x.options());
+
+  auto loss_fn = [&](const T& v) {
+    const torch::Tensor logits = model.forward(x + v.raw());
+    const torch::Tensor l = logit_difference(logits, classes, o.targeted);
+    return std::pair{T(l.sum()), std::pair{l.detach(), logits.detach()}};
+  };
+  for (int64_t k = 0; k < o.steps; ++k) {
+    const double c = (1.0 + std::cos(std::numbers::pi * static_cast<double>(k) / static_cast<double>(o.steps))) / 2.0;
+    const double alpha = alpha_final + (o.alpha_init - alpha_final) * c;
+    const double gamma = o.gamma_final + (o.gamma_init - o.gamma_final) * c;
+
+    auto [total, aux, grad_t] = rt::value_aux_and_grad<rt::TorchBackend>(loss_fn, rt::astensor(delta));
+    const torch::Tensor& l = aux.first;
+    const torch::Tensor& logits = aux.second;
+    torch::Tensor g = grad_t.raw();
+    const torch::Tensor finite = torch::isfinite(logits).all(1).logical_and(torch::isfinite(g).flatten(1).all(1));
+    g = torch::where(kd(finite, ndim), g, torch::zeros_like(g));
+    const torch::Tensor adv = is_adversarial(logits, classes, o.targeted).logical_and(finite);
+    const torch::Tensor norm = lp_norms(delta, o.norm);
+
+    const torch::Tensor better = adv.logical_and(norm <= best_norm);
+    best_norm = torch::where(better, norm, best_norm);
+    best_delta = torch::where(kd(better, ndim), delta, best_delta);
+    adv_found = adv_found.logical_or(adv);
+
+    torch::Tensor box_step;  // default mode, before the first adversarial
+    if (l0) {
+      const torch::Tensor shrink = torch::minimum(torch::minimum(eps - 1, (eps * (1 - gamma)).floor()), best_norm);
+      const torch::Tensor grow = torch::maximum(eps + 1, (eps * (1 + gamma)).floor());
+      eps = torch::where(adv, shrink, grow).clamp_min(0.0);
+    } else {
+      torch::Tensor estimate;
+      if (o.official || o.norm == Norm::kLinf) {
+        estimate = norm + l.abs() / dual_norms(g, o.norm).clamp_min(1e-12);
+      } else {
+        box_step = box_aware_step(x + delta, g, l, overshoot, o.norm);
+        overshoot = torch::where(adv_found, overshoot, overshoot * (1 + gamma));
+        estimate = lp_norms(delta + box_step, o.norm);
+      }
+      eps = torch::where(adv, torch::minimum(eps * (1 - gamma), best_norm),
+                         torch::where(adv_found, eps * (1 + gamma), estimate));
+    }
+    eps = torch::minimum(eps, worst);
+
+    // delta-step: alpha along the L2-normalised descent direction, for every p.
+    const torch::Tensor g_norm = lp_norms(g, Norm::kL2).clamp_min(1e-12);
+    torch::Tensor next = delta - kd(alpha / g_norm, ndim) * g;
+    if (box_step.defined()) {
+      // Before the first adversarial, also cross the linearised boundary inside the box.
+      const torch::Tensor searching = kd(adv_found.logical_not().logical_and(finite), ndim);
+      next = torch::where(searching, delta + box_step, next);
+    }
+    next = rt::project(rt::astensor(next), p_of(o.norm), rt::astensor(eps)).raw();
+    delta = (x + next).clamp(0.0, 1.0) - x;
+  }
+  return finalize(model, x, x + best_delta, classes, o.targeted, o.norm);
+}
+
+}  // namespace robustlab::attacks
