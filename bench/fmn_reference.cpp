@@ -11,6 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "robustlab/attacks/baselines.h"
 #include "robustlab/attacks/fmn.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/data/tensor_file.h"
@@ -83,6 +84,19 @@ int main(int argc, char** argv) {
                   ref_median.c_str(), seconds / static_cast<double>(steps));
       std::fflush(stdout);
     }
+  }
+  if (only.empty() || only == "DDN") {
+    const auto start = std::chrono::steady_clock::now();
+    const ra::AttackResult r = ra::ddn(*model, batch.x, batch.y, {.steps = steps});
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::vector<double> all;
+    int64_t ok = 0;
+    for (int64_t i = 0; i < images; ++i) {
+      all.push_back(r.norms[i].item<double>());
+      ok += std::isfinite(all.back());
+    }
+    std::printf("| L2 | DDN | 1 | %lld/%lld | %.4g | - | 200/200 (Foolbox DDN) | 0.5630 (Foolbox DDN) | %.4f |\n",
+                static_cast<long long>(ok), static_cast<long long>(images), median(all), seconds / static_cast<double>(steps));
   }
   return 0;
 }

@@ -61,6 +61,16 @@ torch::Tensor perturbation_norms(const torch::Tensor& x, const torch::Tensor& x_
   }
 }
 
+torch::Tensor sample_norms(const torch::Tensor& v, Norm norm) {
+  const torch::Tensor flat = v.flatten(1);
+  switch (norm) {
+    case Norm::kL0: return flat.ne(0).sum(1).to(v.scalar_type());
+    case Norm::kL1: return flat.abs().sum(1);
+    case Norm::kL2: return flat.square().sum(1).sqrt();
+    default: return flat.abs().amax(1);
+  }
+}
+
 void check_inputs(const char* attack, const torch::Tensor& x, const torch::Tensor& classes, int64_t num_classes) {
   const std::string name(attack);
   if (x.dim() < 2 || x.size(0) == 0) throw ShapeError(name + ": inputs must be a non-empty batch [N,...], got " + c10::str(x.sizes()));

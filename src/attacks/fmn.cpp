@@ -29,12 +29,10 @@ constexpr double kOvershoot = 1.02;
 
 torch::Tensor kd(const torch::Tensor& v, int64_t ndim) { return rt::atleast_kd(rt::astensor(v), ndim).raw(); }
 
-torch::Tensor lp_norms(const torch::Tensor& v, Norm norm) { return rt::norms::per_sample(rt::astensor(v), p_of(norm)).raw(); }
 
 /// ||g||_q per sample, q the dual of p (p = 1 -> inf, 2 -> 2, inf -> 1).
 torch::Tensor dual_norms(const torch::Tensor& g, Norm norm) {
-  const double q = norm == Norm::kL1 ? kInf : norm == Norm::kL2 ? 2.0 : 1.0;
-  return rt::norms::per_sample(rt::astensor(g), q).raw();
+  return sample_norms(g, norm == Norm::kL1 ? Norm::kLinf : norm == Norm::kL2 ? Norm::kL2 : Norm::kL1);
 }
 
 /// The smallest perturbation s (in the p-norm) with l + g.s <= 0 and x + s in [0,1], for the
@@ -152,7 +150,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   const bool l0 = o.norm == Norm::kL0;
 
   const torch::Tensor worst =
-      l0 ? torch::full({n}, d, x.options()) : lp_norms(torch::maximum(x, 1.0 - x), o.norm);
+      l0 ? torch::full({n}, d, x.options()) : sample_norms(torch::maximum(x, 1.0 - x), o.norm);
   torch::Tensor delta = torch::zeros_like(x);
   torch::Tensor eps = torch::full({n}, l0 ? 1.0 : kInf, x.options());
   if (starting_points) {
@@ -165,7 +163,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
       throw InvalidArgument("fmn: every starting point must be adversarial");
     }
     delta = boundary_start(model, x, starting_points->to(x.dtype()), classes, o) - x;
-    if (l0) eps = lp_norms(delta, o.norm);
+    if (l0) eps = sample_norms(delta, o.norm);
   }
   torch::Tensor best_norm = worst.clone();
   torch::Tensor best_delta = delta.clone();
@@ -189,7 +187,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     const torch::Tensor finite = torch::isfinite(logits).all(1).logical_and(torch::isfinite(g).flatten(1).all(1));
     g = torch::where(kd(finite, ndim), g, torch::zeros_like(g));
     const torch::Tensor adv = is_adversarial(logits, classes, o.targeted).logical_and(finite);
-    const torch::Tensor norm = lp_norms(delta, o.norm);
+    const torch::Tensor norm = sample_norms(delta, o.norm);
 
     const torch::Tensor better = adv.logical_and(norm <= best_norm);
     best_norm = torch::where(better, norm, best_norm);
@@ -208,7 +206,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
       } else {
         box_step = box_aware_step(x + delta, g, l, overshoot, o.norm);
         overshoot = torch::where(adv_found, overshoot, overshoot * (1 + gamma));
-        estimate = lp_norms(delta + box_step, o.norm);
+        estimate = sample_norms(delta + box_step, o.norm);
       }
       eps = torch::where(adv, torch::minimum(eps * (1 - gamma), best_norm),
                          torch::where(adv_found, eps * (1 + gamma), estimate));
@@ -216,7 +214,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     eps = torch::minimum(eps, worst);
 
     // delta-step: alpha along the L2-normalised descent direction, for every p.
-    const torch::Tensor g_norm = lp_norms(g, Norm::kL2).clamp_min(1e-12);
+    const torch::Tensor g_norm = sample_norms(g, Norm::kL2).clamp_min(1e-12);
     torch::Tensor next = delta - kd(alpha / g_norm, ndim) * g;
     if (box_step.defined()) {
       // Before the first adversarial, also cross the linearised boundary inside the box.

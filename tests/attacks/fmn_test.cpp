@@ -1,0 +1,194 @@
+#include "robustlab/attacks/fmn.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "attack_support.h"
+#include "robustlab/attacks/curves.h"
+#include "robustlab/core/error.h"
+#include "robustlab/core/parallel.h"
+#include "robustlab/data/tensor_file.h"
+#include "robustlab/models/load.h"
+#include "test_support.h"
+
+namespace robustlab::attacks {
+namespace {
+
+using testing::AffineClassifier;
+using testing::ConstantClassifier;
+
+/// Two classes, 20 inputs at 0.5: the margin l = a.x + c and the exact minimal distances.
+struct AffineCase {
+  torch::Tensor a;  // [20] = w0 - w1
+  double margin;    // l at x = 0.5
+  AffineClassifier model;
+  torch::Tensor x;
+  torch::Tensor y;
+};
+
+AffineCase affine_case() {
+  torch::manual_seed(3);
+  const torch::Tensor w = torch::randn({2, 20});
+  const torch::Tensor a = w[0] - w[1];
+  const torch::Tensor x = torch::full({1, 1, 4, 5}, 0.5f);
+  // Class 0 by a margin small enough that every minimal perturbation stays inside [0,1].
+  const double margin = 0.05 * a.abs().max().item<double>();
+  const double c = margin - (a * 0.5).sum().item<double>();
+  return {a, margin, AffineClassifier(w, torch::tensor({static_cast<float>(c), 0.0f})), x, torch::tensor({0L})};
+}
+
+TEST(Fmn, AffineModelReachesTheClosedFormDistance) {
+  AffineCase t = affine_case();
+  const double l1 = t.margin / t.a.abs().max().item<double>();  // dual of L1 is Linf
+  const double l2 = t.margin / t.a.norm().item<double>();
+  const double linf = t.margin / t.a.abs().sum().item<double>();
+  // L0: fewest coordinates whose full move (0.5 each) covers the margin.
+  const torch::Tensor gains = std::get<0>((t.a.abs() * 0.5).sort(0, true)).cumsum(0);
+  const double l0 = gains.lt(t.margin).sum().item<double>() + 1;
+  for (bool official : {true, false}) {
+    for (const auto& [norm, exact, tolerance] : std::vector<std::tuple<Norm, double, double>>{
+             {Norm::kL1, l1, 0.01 * l1}, {Norm::kL2, l2, 0.01 * l2}, {Norm::kLinf, linf, 0.01 * linf}, {Norm::kL0, l0, 1.0}}) {
+      const AttackResult r = fmn(t.model, t.x, t.y, {.norm = norm, .steps = 300, .official = official});
+      ASSERT_TRUE(r.success[0].item<bool>()) << to_string(norm) << (official ? " official" : " default");
+      const double found = r.norms[0].item<double>();
+      EXPECT_GE(found, exact * (1 - 1e-4) - 1e-6) << to_string(norm) << ": below the minimum is impossible";
+      EXPECT_LE(found, exact + tolerance) << to_string(norm) << (official ? " official" : " default");
+    }
+  }
+}
+
+TEST(Fmn, TargetedAndAlreadyMisclassified) {
+  torch::manual_seed(1);
+  const torch::Tensor w = torch::randn({3, 20});
+  AffineClassifier model(w, torch::zeros({3}));
+  const torch::Tensor x = torch::rand({4, 1, 4, 5});
+  const torch::Tensor pred = model.forward(x).argmax(1);
+  const torch::Tensor targets = (pred + 1) % 3;
+  const AttackResult r = fmn(model, x, pred, {.norm = Norm::kL2, .targeted = true}, targets);
+  EXPECT_TRUE(r.adversarial.defined());
+  for (int64_t i = 0; i < 4; ++i) {
+    if (r.success[i].item<bool>()) {
+      EXPECT_EQ(model.forward(r.adversarial).argmax(1)[i].item<int64_t>(), targets[i].item<int64_t>());
+    }
+  }
+  EXPECT_THROW(fmn(model, x, pred, {.targeted = true}, pred), InvalidArgument);  // towards the true class
+  EXPECT_THROW(fmn(model, x, pred, {.targeted = true}), InvalidArgument);        // no targets
+  // A wrong label means the clean input is already adversarial: norm 0.
+  const AttackResult wrong = fmn(model, x, (pred + 1) % 3, {.norm = Norm::kL1, .steps = 5});
+  EXPECT_TRUE(wrong.success.all().item<bool>());
+  EXPECT_EQ(wrong.norms.abs().max().item<double>(), 0.0);
+}
+
+TEST(Fmn, ZeroGradientsAndL0AtTheInputSize) {
+  ConstantClassifier model;
+  const torch::Tensor x = torch::rand({2, 1, 2, 3});
+  for (Norm norm : {Norm::kL0, Norm::kL1, Norm::kL2, Norm::kLinf}) {
+    // eps grows to the input size (6) for L0 without crashing; nothing is ever adversarial.
+    const AttackResult r = fmn(model, x, torch::tensor({0L, 0L}), {.norm = norm, .steps = 60});
+    EXPECT_FALSE(r.success.any().item<bool>()) << to_string(norm);
+    EXPECT_TRUE(torch::isinf(r.norms).all().item<bool>()) << to_string(norm);
+    EXPECT_TRUE(r.adversarial.equal(x)) << to_string(norm);
+  }
+}
+
+TEST(Fmn, NonFiniteLogitsAreFailuresAndBadInputIsRejected) {
+  ConstantClassifier nan_model(true);
+  const torch::Tensor x = torch::rand({2, 1, 2, 3});
+  const AttackResult r = fmn(nan_model, x, torch::tensor({0L, 1L}), {.norm = Norm::kL2, .steps = 5});
+  EXPECT_FALSE(r.success.any().item<bool>());
+  ConstantClassifier model;
+  EXPECT_THROW(fmn(model, x, torch::tensor({0L, 7L}), {}), InvalidArgument);
+  EXPECT_THROW(fmn(model, x, torch::tensor({0L}), {}), ShapeError);
+  EXPECT_THROW(fmn(model, x * 3, torch::tensor({0L, 0L}), {}), InvalidArgument);
+  EXPECT_THROW(fmn(model, x, torch::tensor({0L, 0L}), {.steps = 0}), InvalidArgument);
+  EXPECT_THROW(parse_norm("3"), InvalidArgument);
+  EXPECT_EQ(parse_norm("inf"), Norm::kLinf);
+  EXPECT_EQ(parse_norm("L2"), Norm::kL2);
+}
+
+TEST(Fmn, StartingPointsGiveAnAdversarialFromTheFirstStep) {
+  AffineCase t = affine_case();
+  const torch::Tensor start = (t.x - 0.45 * t.a.sign().view({1, 1, 4, 5})).clamp(0, 1);
+  ASSERT_NE(t.model.forward(start).argmax(1)[0].item<int64_t>(), 0);
+  const AttackResult r = fmn(t.model, t.x, t.y, {.norm = Norm::kL2, .steps = 1}, {}, start);
+  EXPECT_TRUE(r.success[0].item<bool>());
+  EXPECT_LT(r.norms[0].item<double>(), perturbation_norms(t.x, start, Norm::kL2)[0].item<double>());
+  EXPECT_THROW(fmn(t.model, t.x, t.y, {.norm = Norm::kL2}, {}, t.x), InvalidArgument);  // not adversarial
+}
+
+/// The first images of the reference set, and the reference runs' per-sample results on them.
+struct Reference {
+  ClassifierPtr model;
+  torch::Tensor x, y;
+  nlohmann::json runs;
+};
+const Reference& reference(int64_t images) {
+  static Reference r = [&] {
+    const auto dir = robustlab::testing::shared_dir() / "reference/fmn";
+    Reference out;
+    out.model = load_classifier((dir / "fmnist_cnn.pt").string());
+    const auto data = load_tensor_file(dir / "fmnist_test200.pt", 10);
+    std::vector<int64_t> idx(static_cast<size_t>(images));
+    std::iota(idx.begin(), idx.end(), 0);
+    const auto b = data->get_batch(idx);
+    out.x = b.x;
+    out.y = b.y;
+    std::ifstream(dir / "fmn_reference.json") >> out.runs;
+    return out;
+  }();
+  return r;
+}
+
+const nlohmann::json& run_of(const std::string& id) {
+  for (const auto& run : reference(20).runs.at("runs")) {
+    if (run.at("id") == id) return run;
+  }
+  throw std::runtime_error("no reference run " + id);
+}
+
+TEST(FmnReference, OfficialModeMatchesTheOfficialImplementation) {
+  set_threads(2);
+  const Reference& ref = reference(20);
+  for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL0, "official_L0_K100_a1"},
+                                                                          {Norm::kL1, "official_L1_K100_a1"},
+                                                                          {Norm::kL2, "official_L2_K100_a1"},
+                                                                          {Norm::kLinf, "official_Linf_K100_a1"}}) {
+    const AttackResult r = fmn(*ref.model, ref.x, ref.y, {.norm = norm, .steps = 100, .official = true});
+    const auto& run = run_of(id);
+    int flips = 0, ours = 0, theirs = 0;
+    for (int64_t i = 0; i < 20; ++i) {
+      const bool s = r.success[i].item<bool>(), t = run.at("success")[i].get<int>() == 1;
+      flips += s != t;
+      ours += s;
+      theirs += t;
+      if (s && t) {
+        // float32 with another order of operations: README §4's tolerances (up to 2e-2 relative).
+        const double want = run.at("norm_values")[i].get<double>();
+        EXPECT_NEAR(r.norms[i].item<double>(), want, 0.02 * want + (norm == Norm::kL0 ? 1.0 : 1e-4)) << id << " image " << i;
+      }
+    }
+    EXPECT_LE(flips, 1) << id;
+    EXPECT_GE(ours, theirs) << id;
+  }
+}
+
+TEST(FmnReference, DefaultModeSucceedsWhereTheOfficialFails) {
+  set_threads(2);
+  const Reference& ref = reference(20);
+  for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL1, "official_L1_K100_a1"},
+                                                                          {Norm::kL2, "official_L2_K100_a1"}}) {
+    const AttackResult r = fmn(*ref.model, ref.x, ref.y, {.norm = norm, .steps = 100});
+    EXPECT_TRUE(r.success.all().item<bool>()) << to_string(norm);
+    std::vector<double> official;
+    for (int64_t i = 0; i < 20; ++i) {
+      official.push_back(run_of(id).at("success")[i].get<int>() == 1 ? run_of(id).at("norm_values")[i].get<double>()
+                                                                      : std::numeric_limits<double>::infinity());
+    }
+    EXPECT_LT(median_norm(r.norms), median_norm(torch::tensor(official, torch::kFloat64))) << to_string(norm);
+  }
+}
+
+}  // namespace
+}  // namespace robustlab::attacks
