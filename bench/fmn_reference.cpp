@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
            {"L0", ra::Norm::kL0, 1.0}, {"L1", ra::Norm::kL1, 1.0}, {"L2", ra::Norm::kL2, 1.0}, {"Linf", ra::Norm::kLinf, 1.0},
            {"Linf", ra::Norm::kLinf, 10.0}}) {
     if (!only.empty() && only != name) continue;
+    torch::Tensor official_norms;
     for (bool official : {true, false}) {
       const auto start = std::chrono::steady_clock::now();
       const ra::AttackResult r =
@@ -83,6 +84,17 @@ int main(int argc, char** argv) {
                   static_cast<long long>(images), median(all), ok.empty() ? NAN : median(ok), ref_success.c_str(),
                   ref_median.c_str(), seconds / static_cast<double>(steps));
       std::fflush(stdout);
+      if (official) {
+        official_norms = r.norms;
+      } else {
+        // On the images both modes solve: how the default's norms compare with the official's.
+        const torch::Tensor both = torch::isfinite(official_norms).logical_and(torch::isfinite(r.norms));
+        const torch::Tensor ratio = (r.norms / official_norms.clamp_min(1e-12)).masked_select(both);
+        std::printf("|   | both solve %lld: default/official norm median %.4f, larger by >1%% on %lld |\n",
+                    static_cast<long long>(both.sum().item<int64_t>()),
+                    ratio.numel() ? ratio.median().item<double>() : NAN,
+                    static_cast<long long>(ratio.gt(1.01).sum().item<int64_t>()));
+      }
     }
   }
   if (only.empty() || only == "DDN") {

@@ -1,7 +1,12 @@
 // robustlab benchmark: the main job. Trains (or reuses from the cache) the default model on
-// Fashion-MNIST and reports its clean error on the test set.
+// Fashion-MNIST, reports its clean error on the test set and FMN's median minimal L0/L1/L2/Linf
+// perturbations on a test subset.
+#include <iostream>
+
 #include "common.h"
 
+#include "robustlab/attacks/curves.h"
+#include "robustlab/attacks/run.h"
 #include "robustlab/core/log.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
@@ -13,6 +18,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     DefaultModelOptions model;
     DatasetOptions data;
     std::string cache_dir;
+    int64_t attack_limit = 100;
+    int64_t attack_steps = 100;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark: the default model's clean error on Fashion-MNIST");
@@ -20,12 +27,17 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
   cmd->add_flag("--retrain", f->model.retrain, "Train the default model even if it is cached");
   cmd->add_option("--epochs", f->model.train.epochs, "Epochs for training the default model")->capture_default_str();
   cmd->add_option("--limit", f->data.subset.limit, "Evaluate on the first N test images")->check(CLI::PositiveNumber);
+  cmd->add_option("--attack-limit", f->attack_limit, "FMN on the first N test images (0: no attacks)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--attack-steps", f->attack_steps, "FMN steps")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
     nlohmann::json config = {{"model", f->model.model.to_json()}, {"train", f->model.train.to_json()},
-                             {"dataset", dataset_config(f->data)}};
+                             {"dataset", dataset_config(f->data)}, {"attack_limit", f->attack_limit},
+                             {"attack_steps", f->attack_steps}};
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       const DefaultModel dm = default_model(f->model, [&](const EpochStats& s) {
         store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
@@ -37,12 +49,41 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       const std::string model = "default:" + dm.model->config().arch;
       store.add_results(run, {{model, test->name(), nlohmann::json::object(), "error", acc.error(), acc.total},
                               {model, test->name(), nlohmann::json::object(), "accuracy", acc.accuracy(), acc.total}});
+      // FMN's median minimal norm per norm on a test subset (the default, box-aware mode).
+      nlohmann::json attack_json = nlohmann::json::array();
+      std::vector<std::vector<std::string>> attack_rows;
+      if (f->attack_limit > 0) {
+        DatasetOptions subset = f->data;
+        subset.subset.limit = f->attack_limit;
+        const DatasetPtr attacked = open_dataset(subset);
+        for (auto norm : {attacks::Norm::kL0, attacks::Norm::kL1, attacks::Norm::kL2, attacks::Norm::kLinf}) {
+          attacks::AttackSpec spec;
+          spec.fmn.norm = norm;
+          spec.fmn.steps = f->attack_steps;
+          if (norm == attacks::Norm::kLinf) spec.fmn.alpha_init = 10.0;  // AttackBench's L-inf setting
+          const torch::Tensor norms = attacks::attack_dataset(*dm.model, attacked, spec, 100);
+          const double median = attacks::median_norm(norms);
+          const double success = torch::isfinite(norms).to(torch::kFloat64).mean().item<double>();
+          const nlohmann::json condition = {{"attack", "fmn"}, {"norm", attacks::to_string(norm)}};
+          store.add_results(run, {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
+                                  {model, attacked->name(), condition, "success_rate", success, norms.size(0)}});
+          attack_json.push_back({{"norm", attacks::to_string(norm)}, {"median_norm", median}, {"success_rate", success},
+                                 {"images", norms.size(0)}});
+          attack_rows.push_back({"fmn-" + attacks::to_string(norm), std::to_string(norms.size(0)), fixed(success, 4),
+                                 fixed(median, 4)});
+        }
+      }
       if (g.json) {
         print_json({{"run", run}, {"model", model}, {"checkpoint", dm.checkpoint.string()}, {"dataset", test->name()},
-                    {"clean_error", acc.error()}, {"clean_accuracy", acc.accuracy()}, {"images", acc.total}});
+                    {"clean_error", acc.error()}, {"clean_accuracy", acc.accuracy()}, {"images", acc.total},
+                    {"attacks", attack_json}});
       } else {
         print_table({"model", "dataset", "images", "clean accuracy", "clean error"},
                     {{model, test->name(), std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
+        if (!attack_rows.empty()) {
+          std::cout << "\nminimal adversarial perturbations (FMN, " << f->attack_steps << " steps)\n";
+          print_table({"attack", "images", "success", "median norm"}, attack_rows);
+        }
         std::cout << "model checkpoint: " << dm.checkpoint.string() << "\nresults stored in run " << run << " of "
                   << g.db << "\n";
       }

@@ -34,7 +34,7 @@ Output run(const std::string& args) {
 std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "human", "human run", "human compare"}) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -171,6 +171,34 @@ TEST(CliHuman, RunWritesRawCsvsThatCompareReads) {
   o = run("human run --model " + model_path() + " --images " + (dir / "sketch").string() + " -o " +
           (dir / "raw2").string() + db);
   EXPECT_EQ(o.code, 5) << o.out;
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliAttack, StoresPerSampleNormsAndReportsTheCurve) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string data = " --dataset " + (testing::shared_dir() / "reference/fmn/fmnist_test200.pt").string();
+  Output o = run("attack --json --quiet --model " + model_path() + data + " --limit 8 --norm inf --steps 30 --alpha 10" +
+                 " --epsilons 0,0.01,1" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_EQ(json.at("images"), 8);
+  EXPECT_DOUBLE_EQ(json.at("success_rate").get<double>(), 1.0);
+  const auto& curve = json.at("robust_accuracy");
+  EXPECT_DOUBLE_EQ(curve[0].at("robust_accuracy").get<double>(), 1.0);  // all 8 are correct at eps 0
+  EXPECT_DOUBLE_EQ(curve[2].at("robust_accuracy").get<double>(), 0.0);  // and broken at eps 1
+  Store store(dir / "r.db");
+  EXPECT_EQ(store.results({.metric = "min_norm"}).size(), 8u);
+  // Bad input.
+  EXPECT_EQ(run("attack --model " + model_path() + data + " --norm 3" + db).code, 2);
+  EXPECT_EQ(run("attack --model " + model_path() + data + " --steps 0" + db).code, 2);
+  EXPECT_EQ(run("attack --model " + model_path() + data + " --attack ddn --norm inf" + db).code, 2);
+  EXPECT_EQ(run("attack --model " + model_path() + data + " --attack cw" + db).code, 2);
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+// Running a minimum-norm attack over a whole dataset, batch by batch: the per-sample minimal
+// norms behind a robustness curve.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "robustlab/attacks/baselines.h"
+#include "robustlab/attacks/fmn.h"
+#include "robustlab/data/dataset.h"
+
+namespace robustlab::attacks {
+
+struct AttackSpec {
+  std::string attack = "fmn";  ///< fmn, ddn or pgd
+  FmnOptions fmn;              ///< norm, steps, targeted, ... (the norm and steps apply to every attack)
+  int64_t pgd_search_steps = 10;
+  void validate() const;
+  std::string describe() const;  ///< "fmn-L2", "ddn-L2", "pgd-Linf"
+};
+
+/// One batch's outcome. indices: positions in the dataset.
+struct BatchOutcome {
+  torch::Tensor indices;
+  torch::Tensor labels;
+  AttackResult result;
+};
+
+/// Attacks every sample of `data` (targets of a targeted attack: (label + 1) mod classes) and
+/// calls on_batch after each batch. Returns all norms [N] float64 (+inf for failures) in dataset
+/// order.
+torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const AttackSpec& spec, int64_t batch_size,
+                             const std::function<void(const BatchOutcome&)>& on_batch = {});
+
+}  // namespace robustlab::attacks

@@ -1,0 +1,51 @@
+// Attacks over a dataset, batch by batch (see run.h).
+#include "robustlab/attacks/run.h"
+
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/progress.h"
+
+namespace robustlab::attacks {
+
+void AttackSpec::validate() const {
+  if (attack != "fmn" && attack != "ddn" && attack != "pgd") {
+    throw InvalidArgument("unknown attack '" + attack + "' (expected fmn, ddn or pgd)");
+  }
+  if (attack == "ddn" && fmn.norm != Norm::kL2) throw InvalidArgument("ddn is an L2 attack; use --norm 2");
+  if (attack == "pgd" && fmn.norm == Norm::kL0) throw InvalidArgument("pgd does not support the L0 norm; use fmn");
+  fmn.validate();
+  if (pgd_search_steps < 1) throw InvalidArgument("pgd: search steps must be >= 1");
+}
+
+std::string AttackSpec::describe() const { return attack + "-" + to_string(fmn.norm); }
+
+torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const AttackSpec& spec, int64_t batch_size,
+                             const std::function<void(const BatchOutcome&)>& on_batch) {
+  spec.validate();
+  BatchLoader loader(data, {.batch_size = batch_size});
+  torch::Tensor all = torch::empty({data->size()}, torch::kFloat64);
+  Progress progress(spec.describe(), data->size());
+  for (int64_t b = 0; b < loader.num_batches(); ++b) {
+    const Batch batch = loader.batch(b);
+    const int64_t classes = model.num_classes() > 0 ? model.num_classes() : data->num_classes();
+    const torch::Tensor targets = spec.fmn.targeted ? (batch.y + 1) % classes : torch::Tensor();
+    BatchOutcome out{batch.index, batch.y, {}};
+    if (spec.attack == "fmn") {
+      out.result = fmn(model, batch.x, batch.y, spec.fmn, targets);
+    } else if (spec.attack == "ddn") {
+      out.result = ddn(model, batch.x, batch.y, {.steps = spec.fmn.steps, .targeted = spec.fmn.targeted}, targets);
+    } else {
+      out.result = pgd_minimal(model, batch.x, batch.y,
+                               {.norm = spec.fmn.norm, .steps = std::max<int64_t>(1, spec.fmn.steps / spec.pgd_search_steps),
+                                .search_steps = spec.pgd_search_steps, .targeted = spec.fmn.targeted},
+                               targets);
+    }
+    all.index_copy_(0, batch.index, out.result.norms);
+    if (on_batch) on_batch(out);
+    progress.advance(batch.size());
+  }
+  return all;
+}
+
+}  // namespace robustlab::attacks
