@@ -17,6 +17,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
     DatasetOptions data;
     LoadOptions load;
     attacks::AttackSpec spec;
+    std::vector<std::string> attacks = {"fmn"};
     std::string norm = "2";
     std::vector<double> epsilons;
     int64_t batch_size = 100;
@@ -27,7 +28,11 @@ void add_attack_command(CLI::App& app, Globals& g) {
   cmd->add_option("--model", f->model, "Checkpoint or TorchScript file")->required();
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
-  cmd->add_option("--attack", f->spec.attack, "fmn, ddn or pgd (PGD with a per-sample eps search)")->capture_default_str();
+  cmd->add_option("--attack", f->attacks,
+                 "fmn, ddn or pgd (PGD with a per-sample eps search); several, comma-separated, also give the "
+                 "per-sample best")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--norm", f->norm, "0, 1, 2 or inf")->capture_default_str();
   cmd->add_option("--steps", f->spec.fmn.steps, "Attack steps (PGD: split over the eps search)")->capture_default_str();
   cmd->add_flag("--targeted", f->spec.fmn.targeted, "Targeted attack towards (label + 1) mod classes");
@@ -40,11 +45,15 @@ void add_attack_command(CLI::App& app, Globals& g) {
   cmd->callback([f, &g] {
     apply_globals(g);
     f->spec.fmn.norm = attacks::parse_norm(f->norm);
-    f->spec.validate();
+    for (const auto& a : f->attacks) {
+      attacks::AttackSpec spec = f->spec;
+      spec.attack = a;
+      spec.validate();
+    }
     for (double e : f->epsilons) {
       if (!(e >= 0)) throw InvalidArgument("attack: --epsilons must be >= 0, got " + std::to_string(e));
     }
-    nlohmann::json config = {{"model", f->model},     {"dataset", dataset_config(f->data)}, {"attack", f->spec.attack},
+    nlohmann::json config = {{"model", f->model},     {"dataset", dataset_config(f->data)}, {"attacks", f->attacks},
                              {"norm", f->norm},       {"steps", f->spec.fmn.steps},         {"targeted", f->spec.fmn.targeted},
                              {"official", f->spec.fmn.official}, {"alpha", f->spec.fmn.alpha_init},
                              {"gamma", f->spec.fmn.gamma_init}, {"batch_size", f->batch_size}};
@@ -52,46 +61,61 @@ void add_attack_command(CLI::App& app, Globals& g) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
-      const std::string attack = f->spec.describe();
       const std::string norm = attacks::to_string(f->spec.fmn.norm);
-      log_info("attacking ", model->description(), " on ", data->size(), " images of ", data->name(), " with ", attack);
-      const torch::Tensor norms = attacks::attack_dataset(*model, data, f->spec, f->batch_size, [&](const attacks::BatchOutcome& o) {
-        std::vector<ResultRow> rows;
-        for (int64_t i = 0; i < o.indices.size(0); ++i) {
-          rows.push_back({f->model, data->name(),
-                          {{"attack", f->spec.attack}, {"norm", norm}, {"sample", o.indices[i].item<int64_t>()}},
-                          "min_norm", o.result.norms[i].item<double>(), 1});
+      const std::vector<double>& eps = f->epsilons;
+      std::vector<torch::Tensor> all_norms;
+      std::vector<std::string> names = f->attacks;
+      for (const auto& name : f->attacks) {
+        attacks::AttackSpec spec = f->spec;
+        spec.attack = name;
+        log_info("attacking ", model->description(), " on ", data->size(), " images of ", data->name(), " with ",
+                 spec.describe());
+        all_norms.push_back(attacks::attack_dataset(*model, data, spec, f->batch_size, [&](const attacks::BatchOutcome& o) {
+          std::vector<ResultRow> rows;
+          for (int64_t i = 0; i < o.indices.size(0); ++i) {
+            rows.push_back({f->model, data->name(), {{"attack", name}, {"norm", norm}, {"sample", o.indices[i].item<int64_t>()}},
+                            "min_norm", o.result.norms[i].item<double>(), 1});
+          }
+          store.add_results(run, rows);
+        }));
+      }
+      if (all_norms.size() > 1) {
+        all_norms.push_back(attacks::best_of(all_norms));
+        names.push_back("best");
+      }
+      nlohmann::json out = nlohmann::json::array();
+      std::vector<std::vector<std::string>> summary, curve_rows;
+      for (size_t a = 0; a < names.size(); ++a) {
+        const torch::Tensor& norms = all_norms[a];
+        const int64_t n = norms.size(0);
+        const double success = torch::isfinite(norms).to(torch::kFloat64).mean().item<double>();
+        const double median = attacks::median_norm(norms);
+        const std::vector<double> robust = attacks::robust_accuracy(norms, eps);
+        const nlohmann::json condition = {{"attack", names[a]}, {"norm", norm}};
+        std::vector<ResultRow> rows = {{f->model, data->name(), condition, "success_rate", success, n},
+                                       {f->model, data->name(), condition, "median_norm", median, n}};
+        nlohmann::json curve = nlohmann::json::array();
+        for (size_t i = 0; i < eps.size(); ++i) {
+          nlohmann::json c = condition;
+          c["epsilon"] = eps[i];
+          rows.push_back({f->model, data->name(), c, "robust_accuracy", robust[i], n});
+          curve.push_back({{"epsilon", eps[i]}, {"robust_accuracy", robust[i]}});
+          curve_rows.push_back({names[a], fixed(eps[i], 4), fixed(robust[i], 4)});
         }
         store.add_results(run, rows);
-      });
-      const int64_t n = norms.size(0);
-      const double success = torch::isfinite(norms).to(torch::kFloat64).mean().item<double>();
-      const double median = attacks::median_norm(norms);
-      std::vector<double> eps = f->epsilons;
-      const std::vector<double> robust = attacks::robust_accuracy(norms, eps);
-      std::vector<ResultRow> rows = {
-          {f->model, data->name(), {{"attack", f->spec.attack}, {"norm", norm}}, "success_rate", success, n},
-          {f->model, data->name(), {{"attack", f->spec.attack}, {"norm", norm}}, "median_norm", median, n}};
-      for (size_t i = 0; i < eps.size(); ++i) {
-        rows.push_back({f->model, data->name(), {{"attack", f->spec.attack}, {"norm", norm}, {"epsilon", eps[i]}},
-                        "robust_accuracy", robust[i], n});
+        out.push_back({{"attack", names[a]}, {"norm", norm}, {"images", n}, {"success_rate", success},
+                       {"median_norm", std::isfinite(median) ? nlohmann::json(median) : nlohmann::json("inf")},
+                       {"robust_accuracy", curve}});
+        summary.push_back({names[a] + "-" + norm, std::to_string(n), fixed(success, 4), fixed(median, 4)});
       }
-      store.add_results(run, rows);
       if (g.json) {
-        nlohmann::json curve = nlohmann::json::array();
-        for (size_t i = 0; i < eps.size(); ++i) curve.push_back({{"epsilon", eps[i]}, {"robust_accuracy", robust[i]}});
-        print_json({{"run", run}, {"attack", attack}, {"images", n}, {"success_rate", success},
-                    {"median_norm", std::isfinite(median) ? nlohmann::json(median) : nlohmann::json("inf")},
-                    {"robust_accuracy", curve}});
+        print_json({{"run", run}, {"attacks", out}});
         return;
       }
-      print_table({"attack", "images", "success", "median norm"},
-                  {{attack, std::to_string(n), fixed(success, 4), fixed(median, 4)}});
-      if (!eps.empty()) {
-        std::vector<std::vector<std::string>> table;
-        for (size_t i = 0; i < eps.size(); ++i) table.push_back({fixed(eps[i], 4), fixed(robust[i], 4)});
+      print_table({"attack", "images", "success", "median norm"}, summary);
+      if (!curve_rows.empty()) {
         std::cout << "\n";
-        print_table({"eps", "robust accuracy"}, table);
+        print_table({"attack", "eps", "robust accuracy"}, curve_rows);
       }
     });
   });

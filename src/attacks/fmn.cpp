@@ -169,6 +169,9 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   torch::Tensor best_delta = delta.clone();
   torch::Tensor adv_found = torch::zeros({n}, torch::kBool);
   torch::Tensor overshoot = torch::full({n}, kOvershoot, x.options());
+  // The default mode keeps the official behaviour for the first tenth of the steps: a sample that
+  // finds an adversarial point by then follows the official trajectory exactly.
+  const int64_t switch_step = std::max<int64_t>(1, o.steps / 10);
 
   auto loss_fn = [&](const T& v) {
     const torch::Tensor logits = model.forward(x + v.raw());
@@ -181,11 +184,13 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     const double gamma = o.gamma_final + (o.gamma_init - o.gamma_final) * c;
 
     auto [total, aux, grad_t] = rt::value_aux_and_grad<rt::TorchBackend>(loss_fn, rt::astensor(delta));
-    const torch::Tensor& l = aux.first;
+    const torch::Tensor& l_raw = aux.first;
     const torch::Tensor& logits = aux.second;
     torch::Tensor g = grad_t.raw();
     const torch::Tensor finite = torch::isfinite(logits).all(1).logical_and(torch::isfinite(g).flatten(1).all(1));
+    // Samples with non-finite logits or gradients make no progress (and end as failures).
     g = torch::where(kd(finite, ndim), g, torch::zeros_like(g));
+    const torch::Tensor l = torch::where(finite, l_raw, torch::zeros_like(l_raw));
     const torch::Tensor adv = is_adversarial(logits, classes, o.targeted).logical_and(finite);
     const torch::Tensor norm = sample_norms(delta, o.norm);
 
@@ -200,13 +205,12 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
       const torch::Tensor grow = torch::maximum(eps + 1, (eps * (1 + gamma)).floor());
       eps = torch::where(adv, shrink, grow).clamp_min(0.0);
     } else {
-      torch::Tensor estimate;
-      if (o.official || o.norm == Norm::kLinf) {
-        estimate = norm + l.abs() / dual_norms(g, o.norm).clamp_min(1e-12);
-      } else {
+      torch::Tensor estimate = norm + l.abs() / dual_norms(g, o.norm).clamp_min(1e-12);
+      if (!o.official && o.norm != Norm::kLinf && k >= switch_step) {
+        // Samples still without an adversarial point switch to the box-aware estimate and step.
         box_step = box_aware_step(x + delta, g, l, overshoot, o.norm);
+        estimate = torch::where(adv_found, estimate, sample_norms(delta + box_step, o.norm));
         overshoot = torch::where(adv_found, overshoot, overshoot * (1 + gamma));
-        estimate = sample_norms(delta + box_step, o.norm);
       }
       eps = torch::where(adv, torch::minimum(eps * (1 - gamma), best_norm),
                          torch::where(adv_found, eps * (1 + gamma), estimate));

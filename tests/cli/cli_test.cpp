@@ -184,16 +184,22 @@ TEST(CliAttack, StoresPerSampleNormsAndReportsTheCurve) {
   const std::string db = " --db " + (dir / "r.db").string();
   const std::string data = " --dataset " + (testing::shared_dir() / "reference/fmn/fmnist_test200.pt").string();
   Output o = run("attack --json --quiet --model " + model_path() + data + " --limit 8 --norm inf --steps 30 --alpha 10" +
-                 " --epsilons 0,0.01,1" + db);
+                 " --attack fmn,pgd --epsilons 0,0.01,1" + db);
   ASSERT_EQ(o.code, 0) << o.out;
-  const auto json = nlohmann::json::parse(o.out);
-  EXPECT_EQ(json.at("images"), 8);
-  EXPECT_DOUBLE_EQ(json.at("success_rate").get<double>(), 1.0);
-  const auto& curve = json.at("robust_accuracy");
+  const auto json = nlohmann::json::parse(o.out).at("attacks");
+  ASSERT_EQ(json.size(), 3u);  // fmn, pgd and the per-sample best
+  EXPECT_EQ(json[2].at("attack"), "best");
+  EXPECT_EQ(json[0].at("images"), 8);
+  EXPECT_DOUBLE_EQ(json[0].at("success_rate").get<double>(), 1.0);
+  const auto& curve = json[2].at("robust_accuracy");
   EXPECT_DOUBLE_EQ(curve[0].at("robust_accuracy").get<double>(), 1.0);  // all 8 are correct at eps 0
   EXPECT_DOUBLE_EQ(curve[2].at("robust_accuracy").get<double>(), 0.0);  // and broken at eps 1
+  // The best of two attacks is never worse than either.
+  for (size_t a = 0; a < 2; ++a) {
+    EXPECT_LE(json[2].at("median_norm").get<double>(), json[a].at("median_norm").get<double>());
+  }
   Store store(dir / "r.db");
-  EXPECT_EQ(store.results({.metric = "min_norm"}).size(), 8u);
+  EXPECT_EQ(store.results({.metric = "min_norm"}).size(), 16u);
   // Bad input.
   EXPECT_EQ(run("attack --model " + model_path() + data + " --norm 3" + db).code, 2);
   EXPECT_EQ(run("attack --model " + model_path() + data + " --steps 0" + db).code, 2);

@@ -11,11 +11,13 @@
 //   first-order distance |l| / ||grad||_q, which ignores the [0,1] box: on Fashion-MNIST, where
 //   most pixels sit at 0, the official L1 and L2 attacks stop short of the boundary on ~30 % of
 //   the images (reference §4).
-// - box-aware (the default): the same algorithm, but before the first adversarial point the
-//   distance estimate is the smallest perturbation that reaches the *linearised* boundary inside
-//   the box (found exactly per sample: a fractional knapsack for L1, a bisection on the
-//   multiplier for L2 and on the radius for L-infinity), and the iterate takes that step. Once an
-//   adversarial point is found both modes continue identically.
+// - box-aware (the default): the official algorithm for the first tenth of the steps; a sample
+//   that has no adversarial point by then switches, for L1 and L2, to the smallest perturbation
+//   that reaches the *linearised* boundary inside the box (found exactly per sample: a fractional
+//   knapsack for L1, a bisection on the gradient multiplier for L2) as its distance estimate and
+//   takes that step, with an overshoot that grows while it keeps failing. Once an adversarial
+//   point is found both modes continue identically. L0 and L-infinity run as in the official
+//   algorithm.
 #pragma once
 
 #include <optional>
