@@ -7,7 +7,6 @@
 #include <limits>
 #include <numbers>
 
-#include "robustlab/attacks/fmn.h"
 #include "robustlab/core/error.h"
 #include "robustlab/tensor/grad.h"
 #include "robustlab/tensor/projections.h"
@@ -50,8 +49,7 @@ AttackResult ddn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   o.validate();
   AttackModeGuard guard(model);
   const torch::Tensor x = x_in.detach();
-  check_inputs("ddn", x, labels, model.num_classes());
-  const torch::Tensor classes = attack_classes("ddn", labels, targets, o.targeted);
+  const torch::Tensor classes = attack_classes("ddn", x, labels, targets, o.targeted, model.num_classes());
   const int64_t n = x.size(0), ndim = x.dim();
   const torch::Tensor worst = sample_norms(torch::maximum(x, 1.0 - x), Norm::kL2);
   torch::Tensor delta = torch::zeros_like(x);
@@ -91,8 +89,7 @@ AttackResult pgd_minimal(Classifier& model, const torch::Tensor& x_in, const tor
   o.validate();
   AttackModeGuard guard(model);
   const torch::Tensor x = x_in.detach();
-  check_inputs("pgd", x, labels, model.num_classes());
-  const torch::Tensor classes = attack_classes("pgd", labels, targets, o.targeted);
+  const torch::Tensor classes = attack_classes("pgd", x, labels, targets, o.targeted, model.num_classes());
   const int64_t n = x.size(0), ndim = x.dim();
   const double p = p_of(o.norm);
   const double eps0 = o.initial_epsilon > 0 ? o.initial_epsilon

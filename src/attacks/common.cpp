@@ -71,23 +71,40 @@ torch::Tensor sample_norms(const torch::Tensor& v, Norm norm) {
   }
 }
 
-void check_inputs(const char* attack, const torch::Tensor& x, const torch::Tensor& classes, int64_t num_classes) {
+namespace {
+void check_classes(const std::string& name, const char* what, const torch::Tensor& x, const torch::Tensor& classes,
+                   int64_t num_classes) {
+  if (classes.dim() != 1 || classes.size(0) != x.size(0)) {
+    throw ShapeError(name + ": " + what + " must be [" + std::to_string(x.size(0)) + "], got " + c10::str(classes.sizes()));
+  }
+  if (classes.is_floating_point()) throw InvalidArgument(name + ": " + what + " must be integers");
+  const int64_t lo = classes.min().item<int64_t>(), hi = classes.max().item<int64_t>();
+  if (lo < 0 || (num_classes > 0 && hi >= num_classes)) {
+    throw InvalidArgument(name + ": " + what + " must lie in [0, " + std::to_string(num_classes) + "), got [" +
+                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+}
+}  // namespace
+
+torch::Tensor attack_classes(const char* attack, const torch::Tensor& x, const torch::Tensor& labels,
+                             const torch::Tensor& targets, bool targeted, int64_t num_classes) {
   const std::string name(attack);
   if (x.dim() < 2 || x.size(0) == 0) throw ShapeError(name + ": inputs must be a non-empty batch [N,...], got " + c10::str(x.sizes()));
-  if (classes.dim() != 1 || classes.size(0) != x.size(0)) {
-    throw ShapeError(name + ": labels must be [" + std::to_string(x.size(0)) + "], got " + c10::str(classes.sizes()));
-  }
-  if (classes.is_floating_point()) throw InvalidArgument(name + ": labels must be integers");
   if (!torch::isfinite(x).all().item<bool>()) throw NumericalError(name + ": inputs contain NaN or infinite values");
   if (x.min().item<double>() < 0.0 || x.max().item<double>() > 1.0) {
     throw InvalidArgument(name + ": inputs must lie in [0,1], got [" + std::to_string(x.min().item<double>()) + ", " +
                           std::to_string(x.max().item<double>()) + "]");
   }
-  const int64_t lo = classes.min().item<int64_t>(), hi = classes.max().item<int64_t>();
-  if (lo < 0 || (num_classes > 0 && hi >= num_classes)) {
-    throw InvalidArgument(name + ": labels must lie in [0, " + std::to_string(num_classes) + "), got [" +
-                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  check_classes(name, "labels", x, labels, num_classes);
+  if (!targeted) return labels;
+  if (!targets.defined()) throw InvalidArgument(name + ": a targeted attack needs target classes");
+  check_classes(name, "targets", x, targets, num_classes);
+  const torch::Tensor same = targets.eq(labels);
+  if (same.any().item<bool>()) {
+    throw InvalidArgument(name + ": sample " + std::to_string(same.nonzero()[0][0].item<int64_t>()) +
+                          " is targeted towards its true class");
   }
+  return targets;
 }
 
 AttackResult finalize(Classifier& model, const torch::Tensor& x, const torch::Tensor& x_adv, const torch::Tensor& classes,

@@ -121,29 +121,12 @@ void FmnOptions::validate() const {
   }
 }
 
-torch::Tensor attack_classes(const char* attack, const torch::Tensor& labels, const torch::Tensor& targets, bool targeted) {
-  if (!targeted) return labels;
-  const std::string name(attack);
-  if (!targets.defined()) throw InvalidArgument(name + ": a targeted attack needs target classes");
-  if (targets.sizes() != labels.sizes()) {
-    throw ShapeError(name + ": targets " + c10::str(targets.sizes()) + " do not match labels " + c10::str(labels.sizes()));
-  }
-  const torch::Tensor same = targets.eq(labels);
-  if (same.any().item<bool>()) {
-    throw InvalidArgument(name + ": sample " + std::to_string(same.nonzero()[0][0].item<int64_t>()) +
-                          " is targeted towards its true class");
-  }
-  return targets;
-}
-
 AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tensor& labels, const FmnOptions& o,
                  const torch::Tensor& targets, const std::optional<torch::Tensor>& starting_points) {
   o.validate();
   AttackModeGuard guard(model);
   const torch::Tensor x = x_in.detach();
-  check_inputs("fmn", x, labels, model.num_classes());
-  const torch::Tensor classes = attack_classes("fmn", labels, targets, o.targeted);
-  check_inputs("fmn", x, classes, model.num_classes());
+  const torch::Tensor classes = attack_classes("fmn", x, labels, targets, o.targeted, model.num_classes());
   const int64_t n = x.size(0), ndim = x.dim();
   const double d = static_cast<double>(x[0].numel());
   const double alpha_final = o.alpha_final >= 0 ? o.alpha_final : o.alpha_init / 100.0;

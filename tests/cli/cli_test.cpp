@@ -12,6 +12,7 @@
 
 #include "robustlab/store/store.h"
 #include "test_support.h"
+#include "torchscript_models.h"
 
 namespace robustlab {
 namespace {
@@ -142,17 +143,7 @@ namespace {
 
 TEST(CliHuman, RunWritesRawCsvsThatCompareReads) {
   testing::TempDir dir;
-  // A 1000-class TorchScript model written here: bright images are airplanes, dark ones knives.
-  torch::jit::Module m("Brightness");
-  m.define(R"(
-    def forward(self, x):
-        b = x.mean(dim=[1, 2, 3])
-        logits = torch.zeros(x.size(0), 1000)
-        logits[:, 404] = 20.0 * b
-        logits[:, 499] = 20.0 * (1.0 - b)
-        return logits
-  )");
-  m.save((dir / "bright_model.pt").string());
+  testing::save_brightness_model(dir / "bright_model.pt");
   const auto stimuli = dir / "sketch" / "dnn" / "session-1";
   std::filesystem::create_directories(stimuli);
   cv::imwrite((stimuli / "0001_ske_dnn_0_airplane_00_airplane-0001-sketch-0.png").string(),

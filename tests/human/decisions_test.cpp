@@ -11,6 +11,7 @@
 #include "robustlab/human/metrics.h"
 #include "robustlab/models/load.h"
 #include "test_support.h"
+#include "torchscript_models.h"
 
 namespace robustlab::human {
 namespace {
@@ -50,23 +51,6 @@ TEST(Decisions, MeanNotSumOverACategorysIndices) {
   EXPECT_THROW(sixteen_class_decisions(torch::zeros({1, 10})), ShapeError);
 }
 
-/// A TorchScript model written here (no Python needed): bright images are airplanes (index 404),
-/// dark ones knives (index 499).
-fs::path brightness_model(const fs::path& dir) {
-  torch::jit::Module m("Brightness");
-  m.define(R"(
-    def forward(self, x):
-        b = x.mean(dim=[1, 2, 3])
-        logits = torch.zeros(x.size(0), 1000)
-        logits[:, 404] = 20.0 * b
-        logits[:, 499] = 20.0 * (1.0 - b)
-        return logits
-  )");
-  const fs::path path = dir / "brightness.pt";
-  m.save(path.string());
-  return path;
-}
-
 TEST(Run, SessionLayoutWritesTheToolboxFormat) {
   testing::TempDir dir;
   const fs::path stimuli = dir / "colour" / "dnn" / "session-1";
@@ -74,7 +58,7 @@ TEST(Run, SessionLayoutWritesTheToolboxFormat) {
   cv::imwrite((stimuli / "0001_cl_dnn_cr_airplane_40_n02690373_1.png").string(), cv::Mat(224, 224, CV_8UC3, cv::Scalar(250, 250, 250)));
   cv::imwrite((stimuli / "0002_cl_dnn_bw_knife_40_n03041632_2.png").string(), cv::Mat(224, 224, CV_8UC3, cv::Scalar(5, 5, 5)));
   cv::imwrite((stimuli / "0003_cl_dnn_bw_knife_40_n03041632_3.png").string(), cv::Mat(224, 224, CV_8UC3, cv::Scalar(240, 240, 240)));
-  const auto model = load_classifier(brightness_model(dir.path()).string());
+  const auto model = load_classifier(testing::save_brightness_model(dir / "brightness.pt").string());
   const ObserverTrials t = run_on_stimuli(*model, dir / "colour", {.observer = "bright", .batch_size = 2});
   EXPECT_EQ(t.dataset, "colour");
   ASSERT_EQ(t.trials.size(), 3u);

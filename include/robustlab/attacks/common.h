@@ -44,9 +44,12 @@ torch::Tensor perturbation_norms(const torch::Tensor& x, const torch::Tensor& x_
 /// succeeds on 140 of the 200 reference images instead of the reference's 141. v: [N,...] -> [N].
 torch::Tensor sample_norms(const torch::Tensor& v, Norm norm);
 
-/// Checks an attack's inputs: x [N,C,H,W] finite in [0,1], classes [N] int64 in
-/// [0, num_classes); throws InvalidArgument or ShapeError naming `attack` and the problem.
-void check_inputs(const char* attack, const torch::Tensor& x, const torch::Tensor& classes, int64_t num_classes);
+/// Checks an attack's inputs — x [N,...] finite in [0,1], labels [N] integers in
+/// [0, num_classes), and for a targeted attack targets of the same shape, in range and each
+/// different from its label — and returns the classes the attack works with (the labels, or the
+/// targets). Throws InvalidArgument or ShapeError naming `attack` and the problem.
+torch::Tensor attack_classes(const char* attack, const torch::Tensor& x, const torch::Tensor& labels,
+                             const torch::Tensor& targets, bool targeted, int64_t num_classes);
 
 /// Re-evaluates the model on the returned points and fills success and norms (samples whose
 /// logits are not finite are failures).

@@ -47,8 +47,4 @@ struct FmnOptions {
 AttackResult fmn(Classifier& model, const torch::Tensor& x, const torch::Tensor& labels, const FmnOptions& options,
                  const torch::Tensor& targets = {}, const std::optional<torch::Tensor>& starting_points = std::nullopt);
 
-/// The classes an attack works with: the labels, or the checked targets of a targeted attack.
-torch::Tensor attack_classes(const char* attack, const torch::Tensor& labels, const torch::Tensor& targets,
-                             bool targeted);
-
 }  // namespace robustlab::attacks
