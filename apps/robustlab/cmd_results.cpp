@@ -31,6 +31,9 @@ void add_results_command(CLI::App& app, Globals& g) {
     if (!std::filesystem::exists(g.db)) throw IoError("results: database '" + g.db + "' does not exist");
     Store store(g.db);
     const std::string format = g.json ? "json" : f->format;
+    if (format == "table" && !f->output.empty()) {
+      throw InvalidArgument("results: -o writes CSV or JSON; add --format csv or --format json");
+    }
     if (f->run && !store.run(*f->run)) {
       throw InvalidArgument("results: run " + std::to_string(*f->run) + " does not exist in '" + g.db + "'");
     }

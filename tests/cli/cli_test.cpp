@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -92,6 +93,9 @@ TEST(Cli, EvalStoresResultsAndResultsExportsThem) {
   EXPECT_EQ(runs[0].at("config").at("dataset").at("limit"), 500);
 
   EXPECT_EQ(run("results --run 99" + db).code, 2);
+  EXPECT_EQ(run("results -o " + (dir / "t.txt").string() + db).code, 2);  // a table cannot go to -o
+  ASSERT_EQ(run("results --format json -o " + (dir / "r.json").string() + db).code, 0);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "r.json")).size(), 2u);  // accuracy and error
   EXPECT_EQ(run("results --db " + (dir / "none.db").string()).code, 3);
 }
 
