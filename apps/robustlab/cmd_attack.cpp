@@ -24,7 +24,8 @@ void add_attack_command(CLI::App& app, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   f->data.subset.limit = 200;
-  auto* cmd = app.add_subcommand("attack", "Minimum-norm adversarial attacks: per-sample norms and robustness curve");
+  auto* cmd = app.add_subcommand(
+      "attack", "Minimum-norm adversarial attacks: per-sample norms and robustness curve (first 200 images by default)");
   cmd->add_option("--model", f->model, "Checkpoint or TorchScript file")->required();
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);

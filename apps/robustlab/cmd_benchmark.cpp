@@ -22,7 +22,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t attack_steps = 100;
   };
   auto f = std::make_shared<Flags>();
-  auto* cmd = app.add_subcommand("benchmark", "The default benchmark: the default model's clean error on Fashion-MNIST");
+  auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error and FMN minimal perturbations of the default model");
   cmd->add_option("--cache-dir", f->cache_dir, "Where the default model is cached (default: ~/.cache/robustlab)");
   cmd->add_flag("--retrain", f->model.retrain, "Train the default model even if it is cached");
   cmd->add_option("--epochs", f->model.train.epochs, "Epochs for training the default model")->capture_default_str();
