@@ -8,23 +8,24 @@
 namespace robustlab::attacks {
 namespace {
 
-using testing::AffineClassifier;
-using testing::ConstantClassifier;
+using robustlab::testing::FunctionClassifier;
+using testing::affine_classifier;
+using testing::constant_classifier;
 
-AffineClassifier two_class(double margin_scale, torch::Tensor& x, torch::Tensor& a, double& margin) {
+FunctionClassifier two_class(double margin_scale, torch::Tensor& x, torch::Tensor& a, double& margin) {
   torch::manual_seed(5);
   const torch::Tensor w = torch::randn({2, 20});
   a = w[0] - w[1];
   x = torch::full({1, 1, 4, 5}, 0.5f);
   margin = margin_scale * a.abs().max().item<double>();
   const double c = margin - (a * 0.5).sum().item<double>();
-  return AffineClassifier(w, torch::tensor({static_cast<float>(c), 0.0f}));
+  return affine_classifier(w, torch::tensor({static_cast<float>(c), 0.0f}));
 }
 
 TEST(Ddn, AffineModelCloseToTheL2Distance) {
   torch::Tensor x, a;
   double margin;
-  AffineClassifier model = two_class(0.05, x, a, margin);
+  FunctionClassifier model = two_class(0.05, x, a, margin);
   const AttackResult r = ddn(model, x, torch::tensor({0L}), {.steps = 200});
   ASSERT_TRUE(r.success[0].item<bool>());
   const double exact = margin / a.norm().item<double>();
@@ -35,7 +36,7 @@ TEST(Ddn, AffineModelCloseToTheL2Distance) {
 TEST(Pgd, SearchBracketsTheDistanceForEachNorm) {
   torch::Tensor x, a;
   double margin;
-  AffineClassifier model = two_class(0.05, x, a, margin);
+  FunctionClassifier model = two_class(0.05, x, a, margin);
   for (const auto& [norm, exact] : std::vector<std::pair<Norm, double>>{
            {Norm::kLinf, margin / a.abs().sum().item<double>()},
            {Norm::kL2, margin / a.norm().item<double>()},
@@ -49,7 +50,7 @@ TEST(Pgd, SearchBracketsTheDistanceForEachNorm) {
 }
 
 TEST(Baselines, EdgeCases) {
-  ConstantClassifier model;
+  FunctionClassifier model = constant_classifier();
   const torch::Tensor x = torch::rand({2, 1, 2, 3});
   const AttackResult d = ddn(model, x, torch::tensor({0L, 0L}), {.steps = 10});
   EXPECT_FALSE(d.success.any().item<bool>());

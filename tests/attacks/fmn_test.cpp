@@ -16,14 +16,15 @@
 namespace robustlab::attacks {
 namespace {
 
-using testing::AffineClassifier;
-using testing::ConstantClassifier;
+using robustlab::testing::FunctionClassifier;
+using testing::affine_classifier;
+using testing::constant_classifier;
 
 /// Two classes, 20 inputs at 0.5: the margin l = a.x + c and the exact minimal distances.
 struct AffineCase {
   torch::Tensor a;  // [20] = w0 - w1
   double margin;    // l at x = 0.5
-  AffineClassifier model;
+  FunctionClassifier model;
   torch::Tensor x;
   torch::Tensor y;
 };
@@ -36,7 +37,7 @@ AffineCase affine_case() {
   // Class 0 by a margin small enough that every minimal perturbation stays inside [0,1].
   const double margin = 0.05 * a.abs().max().item<double>();
   const double c = margin - (a * 0.5).sum().item<double>();
-  return {a, margin, AffineClassifier(w, torch::tensor({static_cast<float>(c), 0.0f})), x, torch::tensor({0L})};
+  return {a, margin, affine_classifier(w, torch::tensor({static_cast<float>(c), 0.0f})), x, torch::tensor({0L})};
 }
 
 TEST(Fmn, AffineModelReachesTheClosedFormDistance) {
@@ -62,7 +63,7 @@ TEST(Fmn, AffineModelReachesTheClosedFormDistance) {
 TEST(Fmn, TargetedAndAlreadyMisclassified) {
   torch::manual_seed(1);
   const torch::Tensor w = torch::randn({3, 20});
-  AffineClassifier model(w, torch::zeros({3}));
+  FunctionClassifier model = affine_classifier(w, torch::zeros({3}));
   const torch::Tensor x = torch::rand({4, 1, 4, 5});
   const torch::Tensor pred = model.forward(x).argmax(1);
   const torch::Tensor targets = (pred + 1) % 3;
@@ -82,7 +83,7 @@ TEST(Fmn, TargetedAndAlreadyMisclassified) {
 }
 
 TEST(Fmn, ZeroGradientsAndL0AtTheInputSize) {
-  ConstantClassifier model;
+  FunctionClassifier model = constant_classifier();
   const torch::Tensor x = torch::rand({2, 1, 2, 3});
   for (Norm norm : {Norm::kL0, Norm::kL1, Norm::kL2, Norm::kLinf}) {
     // eps grows to the input size (6) for L0 without crashing; nothing is ever adversarial.
@@ -94,11 +95,11 @@ TEST(Fmn, ZeroGradientsAndL0AtTheInputSize) {
 }
 
 TEST(Fmn, NonFiniteLogitsAreFailuresAndBadInputIsRejected) {
-  ConstantClassifier nan_model(true);
+  FunctionClassifier nan_model = constant_classifier(true);
   const torch::Tensor x = torch::rand({2, 1, 2, 3});
   const AttackResult r = fmn(nan_model, x, torch::tensor({0L, 1L}), {.norm = Norm::kL2, .steps = 5});
   EXPECT_FALSE(r.success.any().item<bool>());
-  ConstantClassifier model;
+  FunctionClassifier model = constant_classifier();
   EXPECT_THROW(fmn(model, x, torch::tensor({0L, 7L}), {}), InvalidArgument);
   EXPECT_THROW(fmn(model, x, torch::tensor({0L}), {}), ShapeError);
   EXPECT_THROW(fmn(model, x * 3, torch::tensor({0L, 0L}), {}), InvalidArgument);
