@@ -89,9 +89,9 @@ void add_attack_command(CLI::App& app, Globals& g) {
       for (size_t a = 0; a < names.size(); ++a) {
         const torch::Tensor& norms = all_norms[a];
         const int64_t n = norms.size(0);
-        const double success = torch::isfinite(norms).to(torch::kFloat64).mean().item<double>();
-        const double median = attacks::median_norm(norms);
-        const std::vector<double> robust = attacks::robust_accuracy(norms, eps);
+        const attacks::NormSummary summary_of = attacks::summarize(norms, eps);
+        const double success = summary_of.success_rate, median = summary_of.median;
+        const std::vector<double>& robust = summary_of.robust_accuracy;
         const nlohmann::json condition = {{"attack", names[a]}, {"norm", norm}};
         std::vector<ResultRow> rows = {{f->model, data->name(), condition, "success_rate", success, n},
                                        {f->model, data->name(), condition, "median_norm", median, n}};

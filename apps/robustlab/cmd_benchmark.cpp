@@ -62,8 +62,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           spec.fmn.steps = f->attack_steps;
           if (norm == attacks::Norm::kLinf) spec.fmn.alpha_init = 10.0;  // AttackBench's L-inf setting
           const torch::Tensor norms = attacks::attack_dataset(*dm.model, attacked, spec, 100);
-          const double median = attacks::median_norm(norms);
-          const double success = torch::isfinite(norms).to(torch::kFloat64).mean().item<double>();
+          const attacks::NormSummary summary = attacks::summarize(norms);
+          const double median = summary.median, success = summary.success_rate;
           const nlohmann::json condition = {{"attack", "fmn"}, {"norm", attacks::to_string(norm)}};
           store.add_results(run, {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
                                   {model, attacked->name(), condition, "success_rate", success, norms.size(0)}});

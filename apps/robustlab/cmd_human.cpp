@@ -72,7 +72,7 @@ std::vector<ResultRow> result_rows(const human::Comparison& c) {
     rows.push_back({model, dataset, {}, "observed_consistency", v.observed_consistency, 0});
     rows.push_back({model, dataset, {}, "error_consistency", v.error_consistency, 0});
   };
-  for (const auto* m : {&c.humans}) put(m->model, "model-vs-human", m->overall);
+  put(c.humans.model, "model-vs-human", c.humans.overall);
   for (const auto& m : c.models) {
     put(m.model, "model-vs-human", m.overall);
     rows.push_back({m.model, "model-vs-human", {}, "mean_rank", m.mean_rank, 0});
@@ -96,19 +96,6 @@ std::vector<ResultRow> result_rows(const human::Comparison& c) {
     rows.push_back({observer, "cue-conflict", {}, "shape_bias", b.bias(), b.conflict_trials});
   }
   return rows;
-}
-
-std::string csv_text(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::string out;
-  for (const auto& r : [&] {
-         std::vector<std::vector<std::string>> all = {header};
-         all.insert(all.end(), rows.begin(), rows.end());
-         return all;
-       }()) {
-    for (size_t i = 0; i < r.size(); ++i) out += (i ? "," : "") + (r[i].find(',') == std::string::npos ? r[i] : "\"" + r[i] + "\"");
-    out += "\n";
-  }
-  return out;
 }
 
 void add_compare(CLI::App& human, Globals& g) {
@@ -169,9 +156,9 @@ void add_compare(CLI::App& human, Globals& g) {
       const std::vector<std::string> bias_header = {"observer", "shape bias", "shape", "texture", "conflict trials"};
       if (!f->csv_dir.empty()) {
         const std::filesystem::path dir(f->csv_dir);
-        write_text_file(dir / "benchmark.csv", csv_text(table_header, table));
-        write_text_file(dir / "error_consistency.csv", csv_text(ec_header, ec_rows));
-        write_text_file(dir / "shape_bias.csv", csv_text(bias_header, bias_rows));
+        write_text_file(dir / "benchmark.csv", csv_table(table_header, table));
+        write_text_file(dir / "error_consistency.csv", csv_table(ec_header, ec_rows));
+        write_text_file(dir / "shape_bias.csv", csv_table(bias_header, bias_rows));
       }
       if (g.json) {
         print_json({{"run", run}, {"results", results_to_json(store.results({.run_id = run}))}});

@@ -18,7 +18,6 @@ namespace {
 namespace rt = robustlab::tensor;
 using T = rt::Tensor<rt::TorchBackend>;
 
-torch::Tensor kd(const torch::Tensor& v, int64_t ndim) { return rt::atleast_kd(rt::astensor(v), ndim).raw(); }
 
 /// (loss summed over the batch, its gradient, the logits) at x.
 struct Evaluation {
@@ -63,16 +62,16 @@ AttackResult ddn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     });
     torch::Tensor g = e.gradient;
     const torch::Tensor zero = sample_norms(g, Norm::kL2).eq(0);
-    g = torch::where(kd(zero, ndim), torch::randn_like(g), g);
-    g = g / kd(sample_norms(g, Norm::kL2).clamp_min(1e-12), ndim);
+    g = torch::where(per_sample(zero, ndim), torch::randn_like(g), g);
+    g = g / per_sample(sample_norms(g, Norm::kL2).clamp_min(1e-12), ndim);
     const torch::Tensor adv = is_adversarial(e.logits, classes, o.targeted);
     const torch::Tensor norm = sample_norms(delta, Norm::kL2);
     const torch::Tensor better = adv.logical_and(norm <= best_norm);
     best_norm = torch::where(better, norm, best_norm);
-    best_delta = torch::where(kd(better, ndim), delta, best_delta);
+    best_delta = torch::where(per_sample(better, ndim), delta, best_delta);
     delta = delta + alpha * g;
     eps = torch::minimum(eps * torch::where(adv, 1.0 - o.gamma, 1.0 + o.gamma), worst);
-    delta = delta * kd(eps / sample_norms(delta, Norm::kL2).clamp_min(1e-12), ndim);
+    delta = delta * per_sample(eps / sample_norms(delta, Norm::kL2).clamp_min(1e-12), ndim);
     delta = (x + delta).clamp(0.0, 1.0) - x;
   }
   return finalize(model, x, x + best_delta, classes, o.targeted, Norm::kL2);
@@ -118,21 +117,21 @@ AttackResult pgd_minimal(Classifier& model, const torch::Tensor& x_in, const tor
     for (int64_t k = 0; k <= o.steps; ++k) {
       const Evaluation e = evaluate(model, xa, [&](const torch::Tensor& z) { return -logit_difference(z, classes, o.targeted).sum(); });
       const torch::Tensor adv = is_adversarial(e.logits, classes, o.targeted).logical_and(found.logical_not());
-      found_x = torch::where(kd(adv, ndim), xa, found_x);
+      found_x = torch::where(per_sample(adv, ndim), xa, found_x);
       found = found.logical_or(adv);
       if (k == o.steps) break;
       torch::Tensor dir;
       if (o.norm == Norm::kLinf) {
         dir = e.gradient.sign();
       } else {
-        dir = e.gradient / kd(sample_norms(e.gradient, o.norm).clamp_min(1e-12), ndim);
+        dir = e.gradient / per_sample(sample_norms(e.gradient, o.norm).clamp_min(1e-12), ndim);
       }
-      xa = xa + kd(eps * rel, ndim) * dir;
+      xa = xa + per_sample(eps * rel, ndim) * dir;
       xa = rt::clip_to_box(rt::clip_perturbation(rt::astensor(x), rt::astensor(xa), p, rt::astensor(eps))).raw();
     }
     const torch::Tensor norm = sample_norms(found_x - x, o.norm);
     const torch::Tensor better = found.logical_and(norm < best_norm);
-    best = torch::where(kd(better, ndim), found_x, best);
+    best = torch::where(per_sample(better, ndim), found_x, best);
     best_norm = torch::where(better, norm, best_norm);
     hi = torch::where(found, torch::minimum(hi, eps), hi);
     lo = torch::where(found, lo, eps);

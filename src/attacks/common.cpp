@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "robustlab/core/error.h"
+#include "robustlab/tensor/torch_backend.h"
 
 namespace robustlab::attacks {
 
@@ -59,6 +60,10 @@ torch::Tensor perturbation_norms(const torch::Tensor& x, const torch::Tensor& x_
     case Norm::kL2: return delta.square().sum(1).sqrt();
     default: return delta.abs().amax(1);
   }
+}
+
+torch::Tensor per_sample(const torch::Tensor& v, int64_t ndim) {
+  return tensor::atleast_kd(tensor::astensor(v), ndim).raw();
 }
 
 torch::Tensor sample_norms(const torch::Tensor& v, Norm norm) {

@@ -40,4 +40,9 @@ double median_norm(const torch::Tensor& norms) {
   return (sorted[n / 2 - 1].item<double>() + sorted[n / 2].item<double>()) / 2;
 }
 
+NormSummary summarize(const torch::Tensor& norms, const std::vector<double>& epsilons) {
+  return {torch::isfinite(norms).to(torch::kFloat64).mean().item<double>(), median_norm(norms),
+          robust_accuracy(norms, epsilons)};
+}
+
 }  // namespace robustlab::attacks

@@ -27,7 +27,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 /// networks (seen on reference image 35 for L1).
 constexpr double kOvershoot = 1.02;
 
-torch::Tensor kd(const torch::Tensor& v, int64_t ndim) { return rt::atleast_kd(rt::astensor(v), ndim).raw(); }
 
 
 /// ||g||_q per sample, q the dual of p (p = 1 -> inf, 2 -> 2, inf -> 1).
@@ -53,10 +52,9 @@ torch::Tensor box_aware_step(const torch::Tensor& x, const torch::Tensor& g, con
     const torch::Tensor sorted_room = room.gather(1, order);
     const torch::Tensor gain = sorted_g * sorted_room;
     const torch::Tensor before = gain.cumsum(1) - gain;                            // decrease before j
-    const torch::Tensor take = torch::where(before + gain <= need, sorted_room,
-                                            ((need - before) / sorted_g.clamp_min(1e-12)).clamp(0.0, 1.0) *
-                                                (before < need).to(x.scalar_type()));
-    magnitude = torch::zeros_like(gf).scatter(1, order, torch::minimum(take, sorted_room));
+    const torch::Tensor partial = torch::minimum(((need - before) / sorted_g.clamp_min(1e-12)).clamp_min(0.0), sorted_room);
+    const torch::Tensor take = torch::where(before + gain <= need, sorted_room, partial);
+    magnitude = torch::zeros_like(gf).scatter(1, order, take);
   } else {
     // L2: |s_i| = min(lambda |g_i|, room_i); L-inf: |s_i| = min(t, room_i) for |g_i| > 0.
     // The decrease is increasing in the scalar; bisect it per sample.
@@ -85,7 +83,7 @@ torch::Tensor boundary_start(Classifier& model, const torch::Tensor& x, const to
   torch::NoGradGuard no_grad;
   const int64_t n = x.size(0), d = x[0].numel();
   auto mid_points = [&](const torch::Tensor& t) {
-    const torch::Tensor tk = kd(t, x.dim());
+    const torch::Tensor tk = per_sample(t, x.dim());
     const torch::Tensor delta = x1 - x;
     switch (o.norm) {
       case Norm::kL2: return x + tk * delta;
@@ -172,14 +170,14 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     torch::Tensor g = grad_t.raw();
     const torch::Tensor finite = torch::isfinite(logits).all(1).logical_and(torch::isfinite(g).flatten(1).all(1));
     // Samples with non-finite logits or gradients make no progress (and end as failures).
-    g = torch::where(kd(finite, ndim), g, torch::zeros_like(g));
+    g = torch::where(per_sample(finite, ndim), g, torch::zeros_like(g));
     const torch::Tensor l = torch::where(finite, l_raw, torch::zeros_like(l_raw));
     const torch::Tensor adv = is_adversarial(logits, classes, o.targeted).logical_and(finite);
     const torch::Tensor norm = sample_norms(delta, o.norm);
 
     const torch::Tensor better = adv.logical_and(norm <= best_norm);
     best_norm = torch::where(better, norm, best_norm);
-    best_delta = torch::where(kd(better, ndim), delta, best_delta);
+    best_delta = torch::where(per_sample(better, ndim), delta, best_delta);
     adv_found = adv_found.logical_or(adv);
 
     torch::Tensor box_step;  // default mode, before the first adversarial
@@ -202,10 +200,10 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
 
     // delta-step: alpha along the L2-normalised descent direction, for every p.
     const torch::Tensor g_norm = sample_norms(g, Norm::kL2).clamp_min(1e-12);
-    torch::Tensor next = delta - kd(alpha / g_norm, ndim) * g;
+    torch::Tensor next = delta - per_sample(alpha / g_norm, ndim) * g;
     if (box_step.defined()) {
       // Before the first adversarial, also cross the linearised boundary inside the box.
-      const torch::Tensor searching = kd(adv_found.logical_not().logical_and(finite), ndim);
+      const torch::Tensor searching = per_sample(adv_found.logical_not().logical_and(finite), ndim);
       next = torch::where(searching, delta + box_step, next);
     }
     next = rt::project(rt::astensor(next), p_of(o.norm), rt::astensor(eps)).raw();

@@ -33,27 +33,37 @@ std::string condition_value(const nlohmann::json& v) {
 
 }  // namespace
 
+std::string csv_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
+    out << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
 std::string results_to_csv(const std::vector<StoredResult>& results) {
   std::set<std::string> keys;
   for (const auto& r : results) {
     if (!r.row.condition.is_object()) continue;
     for (const auto& item : r.row.condition.items()) keys.insert(item.key());
   }
-  std::ostringstream out;
-  out << "run_id,model,dataset";
-  for (const auto& k : keys) out << "," << csv_field(k);
-  out << ",metric,value,count\n";
+  std::vector<std::string> header = {"run_id", "model", "dataset"};
+  header.insert(header.end(), keys.begin(), keys.end());
+  header.insert(header.end(), {"metric", "value", "count"});
+  std::vector<std::vector<std::string>> rows;
   for (const auto& r : results) {
-    out << r.run_id << "," << csv_field(r.row.model) << "," << csv_field(r.row.dataset);
+    std::vector<std::string> row = {std::to_string(r.run_id), r.row.model, r.row.dataset};
     for (const auto& k : keys) {
-      out << ",";
-      if (r.row.condition.is_object() && r.row.condition.contains(k)) {
-        out << csv_field(condition_value(r.row.condition.at(k)));
-      }
+      const bool has = r.row.condition.is_object() && r.row.condition.contains(k);
+      row.push_back(has ? condition_value(r.row.condition.at(k)) : "");
     }
-    out << "," << csv_field(r.row.metric) << "," << number(r.row.value) << "," << r.row.count << "\n";
+    row.insert(row.end(), {r.row.metric, number(r.row.value), std::to_string(r.row.count)});
+    rows.push_back(std::move(row));
   }
-  return out.str();
+  return csv_table(header, rows);
 }
 
 nlohmann::json results_to_json(const std::vector<StoredResult>& results) {

@@ -38,6 +38,9 @@ torch::Tensor is_adversarial(const torch::Tensor& logits, const torch::Tensor& c
 /// float64; L0 counts |delta| > 1e-12. [N] float64.
 torch::Tensor perturbation_norms(const torch::Tensor& x, const torch::Tensor& x_adv, Norm norm);
 
+/// A per-sample value [N] shaped to broadcast against a batch of `ndim` axes ([N,1,1,1]).
+torch::Tensor per_sample(const torch::Tensor& v, int64_t ndim);
+
 /// Per-sample norms inside an attack, with the arithmetic of the reference implementations
 /// (EagerPy's composed ops: abs().sum(), square().sum().sqrt(), ...), not a fused kernel: float32
 /// rounding decides some boundary cases, and with torch::linalg_vector_norm the official L2 FMN

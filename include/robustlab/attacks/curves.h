@@ -21,4 +21,12 @@ torch::Tensor best_of(const std::vector<torch::Tensor>& norms);
 /// either is infinite).
 double median_norm(const torch::Tensor& norms);
 
+/// What an attack's per-sample norms say at a glance.
+struct NormSummary {
+  double success_rate = 0.0;  ///< fraction of finite norms
+  double median = 0.0;        ///< median_norm
+  std::vector<double> robust_accuracy;  ///< at each requested eps
+};
+NormSummary summarize(const torch::Tensor& norms, const std::vector<double>& epsilons = {});
+
 }  // namespace robustlab::attacks

@@ -84,6 +84,9 @@ class Store {
   sqlite3* db_ = nullptr;
 };
 
+/// A CSV table (RFC 4180 quoting of fields with commas, quotes or line breaks).
+std::string csv_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
 /// Results as CSV: run_id, model, dataset, one column per condition key (the union over all rows,
 /// sorted), metric, value, count.
 std::string results_to_csv(const std::vector<StoredResult>& results);

@@ -95,10 +95,18 @@ struct XtBackend {
   static value mask_to_value(const mask& m, const value&) { return xt::cast<float>(m); }
   static value index_to_value(const index& i, const value&) { return xt::cast<float>(i); }
 
-  static value sum(const value& x, const Axes& axes, bool keepdims) { return reduce(x, axes, keepdims, Sum{}); }
-  static value mean(const value& x, const Axes& axes, bool keepdims) { return reduce(x, axes, keepdims, Mean{}); }
-  static value max(const value& x, const Axes& axes, bool keepdims) { return reduce(x, axes, keepdims, Max{}); }
-  static value min(const value& x, const Axes& axes, bool keepdims) { return reduce(x, axes, keepdims, Min{}); }
+  static value sum(const value& x, const Axes& axes, bool keepdims) {
+    return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::sum(e, a, o); }});
+  }
+  static value mean(const value& x, const Axes& axes, bool keepdims) {
+    return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::mean(e, a, o); }});
+  }
+  static value max(const value& x, const Axes& axes, bool keepdims) {
+    return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::amax(e, a, o); }});
+  }
+  static value min(const value& x, const Axes& axes, bool keepdims) {
+    return reduce(x, axes, keepdims, Expr{[](const auto& e, const auto& a, auto o) { return xt::amin(e, a, o); }});
+  }
   static index argmax(const value& x, int64_t axis) { return xt::cast<int64_t>(xt::argmax(x, static_cast<size_t>(axis))); }
   static value sort(const value& x, int64_t axis) { return xt::sort(x, static_cast<std::ptrdiff_t>(axis)); }
   static index argsort(const value& x, int64_t axis) {
@@ -145,22 +153,6 @@ struct XtBackend {
   }
 
  private:
-  struct Sum {
-    template <class E, class O>
-    auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return xt::sum(e, a, o); }
-  };
-  struct Mean {
-    template <class E, class O>
-    auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return xt::mean(e, a, o); }
-  };
-  struct Max {
-    template <class E, class O>
-    auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return xt::amax(e, a, o); }
-  };
-  struct Min {
-    template <class E, class O>
-    auto operator()(E&& e, const std::vector<size_t>& a, O o) const { return xt::amin(e, a, o); }
-  };
   template <class F>
   struct Expr {
     F f;
