@@ -1,0 +1,86 @@
+// Building blocks of the corruptions, ported to reproduce the arithmetic of the libraries the
+// reference (imagecorruptions) calls: Pillow's BOX and NEAREST resize, scipy.ndimage.zoom and
+// map_coordinates (order 1), skimage's gaussian filter and HSV conversion, and imagecorruptions'
+// own motion blur. ../shared/reference/corruptions.md §1.5 lists which OpenCV calls are exact
+// stand-ins (used directly) and which are not (ported here).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "robustlab/corruptions/corruptions.h"
+
+namespace robustlab::corruptions::detail {
+
+// ---- random draws ----------------------------------------------------------------------------
+
+/// Uniform in [0, 1) with 53 random bits.
+double uniform01(Rng& rng);
+double uniform(Rng& rng, double lo, double hi);
+/// Uniform integer in [lo, hi).
+int randint(Rng& rng, int lo, int hi);
+/// n draws from N(mean, sd²) (Marsaglia & Tsang's ziggurat, J. Stat. Softw. 5(8), 2000).
+void fill_normal(Rng& rng, double* out, size_t n, double mean, double sd);
+
+/// Poisson draws for the 256 rates lambda(v) = v/255·c of 8-bit values (inverse CDF with guide
+/// tables; exact up to double rounding of the CDF).
+class PoissonTables {
+ public:
+  explicit PoissonTables(double photons);
+  int draw(uint8_t value, Rng& rng);
+
+ private:
+  struct Table {
+    std::vector<double> cdf;
+    std::array<int, 32> guide{};
+  };
+  void build(uint8_t value);
+  double photons_;
+  std::array<Table, 256> tables_;
+  std::array<bool, 256> built_{};
+};
+
+// ---- conversions ---------------------------------------------------------------------------
+
+/// 8-bit image -> float64 with the same channels, divided by 255 (numpy's x / 255.).
+cv::Mat to_unit(const cv::Mat& u8);
+/// float64 image -> 8-bit: clip(v, 0, 1) · 255, truncated toward zero (np.uint8).
+cv::Mat from_unit(const cv::Mat& f64);
+/// float64 image in 0..255 units -> 8-bit: clip(v, 0, 255), truncated.
+cv::Mat from_255(const cv::Mat& f64);
+
+// ---- filters and resampling ------------------------------------------------------------------
+
+/// skimage.filters.gaussian(x, sigma) with its defaults (mode 'nearest', truncate 4), per channel.
+cv::Mat skimage_gaussian(const cv::Mat& f64, double sigma);
+/// The same with scipy's mode 'reflect' and truncate 3 and a sigma per axis (elastic_transform).
+cv::Mat gaussian_reflect(const cv::Mat& f64, double sigma_y, double sigma_x);
+
+/// Pillow's Image.resize(size, BOX) of an 8-bit image (fixed-point coefficients, horizontal pass
+/// first), any channel count.
+cv::Mat pil_box_resize(const cv::Mat& u8, int width, int height);
+/// Pillow's Image.resize(size, NEAREST) (its affine nearest-neighbour scaler).
+cv::Mat pil_nearest_resize(const cv::Mat& u8, int width, int height);
+
+/// imagecorruptions' clipped_zoom: the centred ceil(H/z) x ceil(W/z) window of `image` (float32 or
+/// float64, any channels) zoomed by z with scipy.ndimage.zoom(order=1), i.e. align-corners
+/// bilinear interpolation in double. The result is round(ch·z) x round(cw·z), same type.
+cv::Mat clipped_zoom(const cv::Mat& image, double zoom);
+
+/// scipy.ndimage.map_coordinates(order=1, mode='reflect') of every channel of a float32 image at
+/// (y + dy, x + dx); dy and dx are float32 HxW.
+cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx);
+
+/// imagecorruptions' _motion_blur: a one-sided Gaussian streak of width 2·radius+1 along `angle`
+/// degrees, clamping at the borders. Input of any depth and channel count; float64 output in the
+/// input's units.
+cv::Mat motion_blur(const cv::Mat& image, int radius, double sigma, double angle);
+
+/// skimage.color.rgb2hsv / hsv2rgb on float64 RGB in [0,1], in place.
+void rgb_to_hsv(cv::Mat& f64);
+void hsv_to_rgb(cv::Mat& f64);
+
+}  // namespace robustlab::corruptions::detail
