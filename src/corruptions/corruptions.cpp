@@ -132,9 +132,16 @@ std::vector<int> parse_severities(std::string_view list) {
   return out;
 }
 
+Rng::Rng(uint64_t seed) {
+  for (uint64_t& word : s_) {
+    seed += 0x9E3779B97F4A7C15ULL;
+    word = mix_seed(seed);
+  }
+}
+
 Rng corruption_rng(uint64_t seed, uint64_t image_id, std::string_view name, int severity) {
   const uint64_t which = static_cast<uint64_t>(find(name).index) * 8 + static_cast<uint64_t>(severity);
-  return make_rng(seed, mix_seed(image_id) ^ which);
+  return Rng(make_rng(seed, mix_seed(image_id) ^ which)());
 }
 
 cv::Mat corrupt_with(const cv::Mat& image, std::string_view name, int severity, Rng& rng,

@@ -7,6 +7,8 @@
 // brightest). They are labelled as such wherever results are stored.
 #include <cmath>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <numbers>
 
 #include <opencv2/imgcodecs.hpp>
@@ -14,7 +16,6 @@
 
 #include "ops.h"
 #include "robustlab/core/error.h"
-#include "robustlab/core/random.h"
 #include "robustlab/corruptions/corruptions.h"
 
 namespace robustlab::corruptions {
@@ -25,7 +26,7 @@ constexpr const char* kFiles[5] = {"frost1.png", "frost2.png", "frost3.png", "fr
 constexpr int kSizes[5][2] = {{600, 900}, {315, 560}, {315, 560}, {350, 527}, {495, 660}};
 
 cv::Mat procedural_texture(int rows, int cols, uint64_t seed) {
-  Rng rng = make_rng(seed, 0);
+  Rng rng(seed);
   // Multi-octave value noise: coarse random grids upsampled bicubically.
   cv::Mat base = cv::Mat::zeros(rows, cols, CV_32F);
   float amplitude = 1.f;
@@ -74,8 +75,29 @@ cv::Mat procedural_texture(int rows, int cols, uint64_t seed) {
 
 }  // namespace
 
+struct FrostTextures::Shared {
+  std::vector<cv::Mat> images;
+  std::mutex mutex;
+  std::map<std::pair<int, double>, cv::Mat> cache;
+};
+
+const cv::Mat& FrostTextures::texture(int i) const { return textures_->images.at(static_cast<size_t>(i)); }
+
+cv::Mat FrostTextures::scaled(int i, double scale) const {
+  const cv::Mat& image = texture(i);
+  if (scale == 1.0) return image;
+  std::lock_guard lock(textures_->mutex);
+  cv::Mat& cached = textures_->cache[{i, scale}];
+  if (cached.empty()) {
+    const cv::Size size(static_cast<int>(std::ceil(image.cols * scale)), static_cast<int>(std::ceil(image.rows * scale)));
+    cv::resize(image, cached, size, 0, 0, cv::INTER_CUBIC);
+  }
+  return cached;
+}
+
 FrostTextures FrostTextures::from_directory(const std::filesystem::path& dir) {
   FrostTextures t;
+  t.textures_ = std::make_shared<Shared>();
   for (const char* file : kFiles) {
     const std::filesystem::path path = dir / file;
     if (!std::filesystem::exists(path))
@@ -83,7 +105,7 @@ FrostTextures FrostTextures::from_directory(const std::filesystem::path& dir) {
                     " (the directory must hold frost1.png .. frost5.jpg from ImageNet-C)");
     cv::Mat image = cv::imread(path.string(), cv::IMREAD_COLOR);
     if (image.empty()) throw FormatError("cannot decode frost texture " + path.string());
-    t.textures_.push_back(std::move(image));
+    t.textures_->images.push_back(std::move(image));
   }
   t.description_ = "imagenet-c textures from " + dir.string();
   return t;
@@ -92,7 +114,8 @@ FrostTextures FrostTextures::from_directory(const std::filesystem::path& dir) {
 const FrostTextures& FrostTextures::procedural() {
   static const FrostTextures textures = [] {
     FrostTextures t;
-    for (int i = 0; i < 5; ++i) t.textures_.push_back(procedural_texture(kSizes[i][0], kSizes[i][1], 7000 + i));
+    t.textures_ = std::make_shared<Shared>();
+    for (int i = 0; i < 5; ++i) t.textures_->images.push_back(procedural_texture(kSizes[i][0], kSizes[i][1], 7000 + i));
     t.procedural_ = true;
     t.description_ = "procedural (not the ImageNet-C textures)";
     return t;

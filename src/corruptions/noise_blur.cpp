@@ -26,48 +26,48 @@ size_t values(const cv::Mat& m) { return m.total() * static_cast<size_t>(m.chann
 
 cv::Mat gaussian_noise(const cv::Mat& rgb, const Context& context) {
   static constexpr std::array<double, 5> sigma{.08, .12, .18, .26, .38};
-  cv::Mat x = to_unit(rgb);
-  std::vector<double> noise(values(x));
-  fill_normal(*context.rng, noise.data(), noise.size(), 0.0, pick(sigma, context));
-  double* p = x.ptr<double>();
-  for (size_t i = 0; i < noise.size(); ++i) p[i] += noise[i];
-  return from_unit(x);
+  std::vector<double> x(values(rgb));
+  fill_normal(*context.rng, x.data(), x.size(), 0.0, pick(sigma, context));
+  const uint8_t* in = rgb.ptr<uint8_t>();
+  for (size_t i = 0; i < x.size(); ++i) x[i] += in[i] / 255.0;
+  return from_unit(x, rgb);
 }
 
 cv::Mat shot_noise(const cv::Mat& rgb, const Context& context) {
   static constexpr std::array<double, 5> photons{60, 25, 12, 5, 3};
   const double c = pick(photons, context);
   PoissonTables poisson(c);
-  cv::Mat x(rgb.size(), CV_64FC3);
+  std::vector<double> x(values(rgb));
   const uint8_t* in = rgb.ptr<uint8_t>();
-  double* p = x.ptr<double>();
-  for (size_t i = 0; i < values(x); ++i) p[i] = poisson.draw(in[i], *context.rng) / c;
-  return from_unit(x);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = poisson.draw(in[i], *context.rng) / c;
+  return from_unit(x, rgb);
 }
 
 cv::Mat impulse_noise(const cv::Mat& rgb, const Context& context) {
   // skimage.util.random_noise(mode='s&p'): each value flips with probability `amount`, to 1 or 0
-  // with equal probability.
+  // with equal probability (one 64-bit draw: 53 bits for the flip, the lowest for salt/pepper).
   static constexpr std::array<double, 5> amount{.03, .06, .09, .17, .27};
   const double p_flip = pick(amount, context);
-  cv::Mat x = to_unit(rgb);
-  double* p = x.ptr<double>();
-  for (size_t i = 0; i < values(x); ++i) {
-    const bool flipped = uniform01(*context.rng) < p_flip;
-    const bool salted = uniform01(*context.rng) < 0.5;
-    if (flipped) p[i] = salted ? 1.0 : 0.0;
+  std::vector<double> x(values(rgb));
+  const uint8_t* in = rgb.ptr<uint8_t>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint64_t bits = (*context.rng)();
+    const bool flipped = static_cast<double>(bits >> 11) * 0x1.0p-53 < p_flip;
+    x[i] = flipped ? static_cast<double>(bits & 1) : in[i] / 255.0;
   }
-  return from_unit(x);
+  return from_unit(x, rgb);
 }
 
 cv::Mat speckle_noise(const cv::Mat& rgb, const Context& context) {
   static constexpr std::array<double, 5> sigma{.15, .2, .35, .45, .6};
-  cv::Mat x = to_unit(rgb);
-  std::vector<double> noise(values(x));
-  fill_normal(*context.rng, noise.data(), noise.size(), 0.0, pick(sigma, context));
-  double* p = x.ptr<double>();
-  for (size_t i = 0; i < noise.size(); ++i) p[i] += p[i] * noise[i];
-  return from_unit(x);
+  std::vector<double> x(values(rgb));
+  fill_normal(*context.rng, x.data(), x.size(), 0.0, pick(sigma, context));
+  const uint8_t* in = rgb.ptr<uint8_t>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = in[i] / 255.0;
+    x[i] = v + v * x[i];
+  }
+  return from_unit(x, rgb);
 }
 
 cv::Mat gaussian_blur(const cv::Mat& rgb, const Context& context) {
@@ -96,11 +96,8 @@ cv::Mat defocus_blur(const cv::Mat& rgb, const Context& context) {
   cv::GaussianBlur(disk, kernel, cv::Size(ksize, ksize), c.alias);
   // cv2.filter2D per channel on float64, as the reference does (large kernels take OpenCV's DFT
   // path, whose rounding depends on the call, so the calls are the same).
-  std::vector<cv::Mat> channels;
-  cv::split(to_unit(rgb), channels);
-  for (cv::Mat& channel : channels) cv::filter2D(channel, channel, -1, kernel);
   cv::Mat out;
-  cv::merge(channels, out);
+  cv::filter2D(to_unit(rgb), out, -1, kernel);
   return from_unit(out);
 }
 
@@ -114,8 +111,7 @@ cv::Mat glass_blur(const cv::Mat& rgb, const Context& context) {
   for (int it = 0; it < c.iterations; ++it)
     for (int h = x.rows - c.delta; h > c.delta; --h)
       for (int w = x.cols - c.delta; w > c.delta; --w) {
-        const int dx = randint(*context.rng, -c.delta, c.delta);
-        const int dy = randint(*context.rng, -c.delta, c.delta);
+        const auto [dx, dy] = randint_pair(*context.rng, -c.delta, c.delta);
         x.at<cv::Vec3b>(h, w) = x.at<cv::Vec3b>(h + dy, w + dx);
       }
   return from_unit(skimage_gaussian(to_unit(x), c.sigma));
@@ -143,15 +139,9 @@ cv::Mat zoom_blur(const cv::Mat& rgb, const Context& context) {
     float* p = x.ptr<float>();
     for (size_t i = 0; i < values(x); ++i) p[i] = static_cast<float>(in[i] / 255.0);
   }
-  cv::Mat out = cv::Mat::zeros(x.size(), CV_32FC3);
-  for (int i = 0; i < n; ++i) {
-    const cv::Mat layer = clipped_zoom(x, 1.0 + i * delta);
-    for (int y = 0; y < x.rows; ++y) {
-      const float* l = layer.ptr<float>(y);
-      float* o = out.ptr<float>(y);
-      for (int j = 0; j < x.cols * 3; ++j) o[j] += l[j];
-    }
-  }
+  // The first factor is exactly 1, where scipy's zoom returns its input unchanged.
+  cv::Mat out = x.clone();
+  for (int i = 1; i < n; ++i) add_clipped_zoom(x, 1.0 + i * delta, out);
   cv::Mat result(rgb.size(), CV_8UC3);
   const float* px = x.ptr<float>();
   const float* po = out.ptr<float>();

@@ -29,6 +29,12 @@ int randint(Rng& rng, int lo, int hi) {
   return lo + static_cast<int>(((rng() >> 32) * span) >> 32);
 }
 
+std::pair<int, int> randint_pair(Rng& rng, int lo, int hi) {
+  const uint64_t span = static_cast<uint64_t>(hi - lo), bits = rng();
+  return {lo + static_cast<int>(((bits >> 32) * span) >> 32),
+          lo + static_cast<int>(((bits & 0xFFFFFFFFULL) * span) >> 32)};
+}
+
 namespace {
 
 constexpr int kLayers = 128;
@@ -115,7 +121,7 @@ int PoissonTables::draw(uint8_t value, Rng& rng) {
 
 // ---- conversions ---------------------------------------------------------------------------
 
-cv::Mat to_unit(const cv::Mat& u8) {
+ROBUSTLAB_SIMD cv::Mat to_unit(const cv::Mat& u8) {
   cv::Mat out(u8.size(), CV_64FC(u8.channels()));
   const uint8_t* in = u8.ptr<uint8_t>();
   double* o = out.ptr<double>();
@@ -124,7 +130,7 @@ cv::Mat to_unit(const cv::Mat& u8) {
   return out;
 }
 
-cv::Mat from_unit(const cv::Mat& f64) {
+ROBUSTLAB_SIMD cv::Mat from_unit(const cv::Mat& f64) {
   cv::Mat out(f64.size(), CV_8UC(f64.channels()));
   const double* in = f64.ptr<double>();
   uint8_t* o = out.ptr<uint8_t>();
@@ -133,6 +139,13 @@ cv::Mat from_unit(const cv::Mat& f64) {
     const double v = std::clamp(in[i], 0.0, 1.0) * 255.0;
     o[i] = static_cast<uint8_t>(v);  // truncation toward zero, as np.uint8
   }
+  return out;
+}
+
+ROBUSTLAB_SIMD cv::Mat from_unit(const std::vector<double>& values, const cv::Mat& like) {
+  cv::Mat out(like.size(), CV_8UC(like.channels()));
+  uint8_t* o = out.ptr<uint8_t>();
+  for (size_t i = 0; i < values.size(); ++i) o[i] = static_cast<uint8_t>(std::clamp(values[i], 0.0, 1.0) * 255.0);
   return out;
 }
 
@@ -343,6 +356,48 @@ cv::Mat clipped_zoom(const cv::Mat& image, double zoom) {
   return out;
 }
 
+// Rows are premultiplied by their y weight ((value · wy) · wx is scipy's product order, so the
+// result is the same to the bit); neighbours outside the input contribute nothing, as in scipy's
+// constant mode, and only the last row and column can have one.
+ROBUSTLAB_SIMD void add_clipped_zoom(const cv::Mat& image, double zoom, cv::Mat& out) {
+  const int ch = static_cast<int>(std::ceil(image.rows / zoom));
+  const int cw = static_cast<int>(std::ceil(image.cols / zoom));
+  const int top = (image.rows - ch) / 2, left = (image.cols - cw) / 2;
+  const cv::Mat crop = image(cv::Rect(left, top, cw, ch));
+  const auto ty = zoom_taps(ch, round_half_even(ch * zoom)), tx = zoom_taps(cw, round_half_even(cw * zoom));
+  const int rows = out.rows, cols = out.cols;  // only the top-left H x W part is kept
+  int inner = cols;  // columns whose right neighbour exists
+  while (inner > 0 && tx[static_cast<size_t>(inner - 1)].i1 < 0) --inner;
+  const size_t n = static_cast<size_t>(cw) * 3;
+  std::vector<double> upper(n), lower(n, 0.0);
+  for (int oy = 0; oy < rows; ++oy) {
+    const Tap& y = ty[static_cast<size_t>(oy)];
+    const float* r0 = crop.ptr<float>(y.i0);
+    for (size_t j = 0; j < n; ++j) upper[j] = static_cast<double>(r0[j]) * y.w0;
+    if (y.i1 >= 0) {
+      const float* r1 = crop.ptr<float>(y.i1);
+      for (size_t j = 0; j < n; ++j) lower[j] = static_cast<double>(r1[j]) * y.w1;
+    } else {
+      std::fill(lower.begin(), lower.end(), 0.0);  // exact zeros, as scipy's constant 0
+    }
+    const double* a = upper.data();
+    const double* b = lower.data();
+    float* o = out.ptr<float>(oy);
+    for (int ox = 0; ox < inner; ++ox) {
+      const Tap& x = tx[static_cast<size_t>(ox)];
+      const double* a0 = a + 3 * x.i0; const double* a1 = a + 3 * x.i1;
+      const double* b0 = b + 3 * x.i0; const double* b1 = b + 3 * x.i1;
+      for (int k = 0; k < 3; ++k)
+        o[3 * ox + k] += static_cast<float>(a0[k] * x.w0 + a1[k] * x.w1 + b0[k] * x.w0 + b1[k] * x.w1);
+    }
+    for (int ox = inner; ox < cols; ++ox) {
+      const Tap& x = tx[static_cast<size_t>(ox)];
+      for (int k = 0; k < 3; ++k)
+        o[3 * ox + k] += static_cast<float>(a[3 * x.i0 + k] * x.w0 + b[3 * x.i0 + k] * x.w0);
+    }
+  }
+}
+
 namespace {
 
 // scipy's NI_EXTEND_REFLECT mapping of a coordinate, and of a neighbour index.
@@ -366,7 +421,7 @@ int reflect_index(int i, int len) {
 
 }  // namespace
 
-cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx) {
+ROBUSTLAB_SIMD cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx) {
   const int h = image.rows, w = image.cols, channels = image.channels();
   cv::Mat out(image.size(), image.type());
   for (int y = 0; y < h; ++y) {
@@ -414,23 +469,17 @@ double numpy_sum(const std::vector<double>& v) {
   return s;
 }
 
-template <typename T>
-void accumulate_shifted(const cv::Mat& in, cv::Mat& acc, double k, int dy, int dx) {
-  const int h = in.rows, w = in.cols, c = in.channels();
-  // out(y, x) += k · in(clamp(y - dy), clamp(x - dx))
+// out(y, ·) += k · in(clamp(y - dy), clamp(· - dx)) for one row.
+ROBUSTLAB_SIMD void accumulate_row(const double* src, double* out, int w, int c, double k, int dx) {
   const int x_lo = std::clamp(dx, 0, w), x_hi = std::clamp(w + dx, 0, w);
-  for (int y = 0; y < h; ++y) {
-    const T* src = in.ptr<T>(std::clamp(y - dy, 0, h - 1));
-    double* a = acc.ptr<double>(y);
-    for (int x = 0; x < x_lo; ++x)
-      for (int ch = 0; ch < c; ++ch) a[x * c + ch] += k * static_cast<double>(src[ch]);
-    const T* s = src + (x_lo - dx) * c;
-    double* d = a + x_lo * c;
-    const int n = (x_hi - x_lo) * c;
-    for (int i = 0; i < n; ++i) d[i] += k * static_cast<double>(s[i]);
-    for (int x = x_hi; x < w; ++x)
-      for (int ch = 0; ch < c; ++ch) a[x * c + ch] += k * static_cast<double>(src[(w - 1) * c + ch]);
-  }
+  for (int x = 0; x < x_lo; ++x)
+    for (int ch = 0; ch < c; ++ch) out[x * c + ch] += k * src[ch];
+  const double* s = src + (x_lo - dx) * c;
+  double* d = out + x_lo * c;
+  const int n = (x_hi - x_lo) * c;
+  for (int i = 0; i < n; ++i) d[i] += k * s[i];
+  for (int x = x_hi; x < w; ++x)
+    for (int ch = 0; ch < c; ++ch) out[x * c + ch] += k * src[(w - 1) * c + ch];
 }
 
 }  // namespace
@@ -446,18 +495,23 @@ cv::Mat motion_blur(const cv::Mat& image, int radius, double sigma, double angle
   const double rad = angle * (std::numbers::pi / 180.0);
   const double py = width * std::sin(rad), px = width * std::cos(rad);
   const double hypot = std::hypot(py, px);
-  cv::Mat acc = cv::Mat::zeros(image.size(), CV_64FC(image.channels()));
+  std::vector<std::pair<int, int>> shifts;  // (dy, dx) per tap, until the streak leaves the image
   for (int i = 0; i < width; ++i) {
     const int dy = -static_cast<int>(std::ceil((i * py) / hypot - 0.5));
     const int dx = -static_cast<int>(std::ceil((i * px) / hypot - 0.5));
     if (std::abs(dy) >= image.rows || std::abs(dx) >= image.cols) break;
-    const double k = kernel[static_cast<size_t>(i)];
-    switch (image.depth()) {
-      case CV_8U: accumulate_shifted<uint8_t>(image, acc, k, dy, dx); break;
-      case CV_32F: accumulate_shifted<float>(image, acc, k, dy, dx); break;
-      default: accumulate_shifted<double>(image, acc, k, dy, dx); break;
-    }
+    shifts.emplace_back(dy, dx);
   }
+  cv::Mat input;
+  image.convertTo(input, CV_64F);  // exact for 8-bit, float and double values
+  cv::Mat acc = cv::Mat::zeros(image.size(), CV_64FC(image.channels()));
+  // Row by row, taps in order: the same sums as the reference's whole-image passes, in cache.
+  for (int y = 0; y < image.rows; ++y)
+    for (size_t i = 0; i < shifts.size(); ++i) {
+      const auto [dy, dx] = shifts[i];
+      accumulate_row(input.ptr<double>(std::clamp(y - dy, 0, image.rows - 1)), acc.ptr<double>(y), image.cols,
+                     image.channels(), kernel[i], dx);
+    }
   return acc;
 }
 

@@ -6,12 +6,21 @@
 #pragma once
 
 #include <array>
+#include <utility>
 #include <cstdint>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
 #include "robustlab/corruptions/corruptions.h"
+
+// Hot loops are compiled twice, for AVX2 and for baseline x86-64, and picked at load time (GCC
+// function multiversioning). AVX2 without FMA keeps every rounding step of the scalar code.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define ROBUSTLAB_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define ROBUSTLAB_SIMD
+#endif
 
 namespace robustlab::corruptions::detail {
 
@@ -22,6 +31,8 @@ double uniform01(Rng& rng);
 double uniform(Rng& rng, double lo, double hi);
 /// Uniform integer in [lo, hi).
 int randint(Rng& rng, int lo, int hi);
+/// Two uniform integers in [lo, hi) from one 64-bit draw (32 bits each).
+std::pair<int, int> randint_pair(Rng& rng, int lo, int hi);
 /// n draws from N(mean, sd²) (Marsaglia & Tsang's ziggurat, J. Stat. Softw. 5(8), 2000).
 void fill_normal(Rng& rng, double* out, size_t n, double mean, double sd);
 
@@ -49,6 +60,8 @@ class PoissonTables {
 cv::Mat to_unit(const cv::Mat& u8);
 /// float64 image -> 8-bit: clip(v, 0, 1) · 255, truncated toward zero (np.uint8).
 cv::Mat from_unit(const cv::Mat& f64);
+/// The same for values laid out as `like` (an 8-bit image of the same size and channels).
+cv::Mat from_unit(const std::vector<double>& values, const cv::Mat& like);
 /// float64 image in 0..255 units -> 8-bit: clip(v, 0, 255), truncated.
 cv::Mat from_255(const cv::Mat& f64);
 
@@ -69,6 +82,9 @@ cv::Mat pil_nearest_resize(const cv::Mat& u8, int width, int height);
 /// float64, any channels) zoomed by z with scipy.ndimage.zoom(order=1), i.e. align-corners
 /// bilinear interpolation in double. The result is round(ch·z) x round(cw·z), same type.
 cv::Mat clipped_zoom(const cv::Mat& image, double zoom);
+/// out += clipped_zoom(image, zoom)[:H, :W] for a float32 image (zoom_blur), without the
+/// intermediate layer; the same arithmetic.
+void add_clipped_zoom(const cv::Mat& image, double zoom, cv::Mat& out);
 
 /// scipy.ndimage.map_coordinates(order=1, mode='reflect') of every channel of a float32 image at
 /// (y + dy, x + dx); dy and dx are float32 HxW.

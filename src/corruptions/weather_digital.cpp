@@ -119,13 +119,8 @@ cv::Mat frost(const cv::Mat& rgb, const Context& context) {
   double scale = 1.0;
   if (texture.rows < h || texture.cols < w)
     scale = std::max(static_cast<double>(h) / texture.rows, static_cast<double>(w) / texture.cols);
-  cv::Mat scaled = texture;
   if (!imagenet_c(context)) scale *= 1.1;
-  if (scale != 1.0) {
-    const cv::Size size(static_cast<int>(std::ceil(texture.cols * scale)),
-                        static_cast<int>(std::ceil(texture.rows * scale)));
-    cv::resize(texture, scaled, size, 0, 0, cv::INTER_CUBIC);
-  }
+  const cv::Mat scaled = textures.scaled(index, scale);
   const int top = draws && draws->frost_top ? *draws->frost_top : randint(*context.rng, 0, scaled.rows - h);
   const int left = draws && draws->frost_left ? *draws->frost_left : randint(*context.rng, 0, scaled.cols - w);
   if (top < 0 || left < 0 || top + h > scaled.rows || left + w > scaled.cols)
@@ -151,13 +146,15 @@ namespace {
 // at every level, normalised to [0, 1].
 std::vector<double> plasma_fractal(int size, double decay, Rng& rng) {
   std::vector<double> map(static_cast<size_t>(size) * size, 0.0);
+  const int mask = size - 1;  // size is a power of two: wrapping is a bit mask
   auto at = [&](int y, int x) -> double& {
-    return map[static_cast<size_t>((y % size + size) % size) * size + static_cast<size_t>((x % size + size) % size)];
+    return map[static_cast<size_t>(y & mask) * size + static_cast<size_t>(x & mask)];
   };
   double wibble = 100;
-  auto wibbled = [&](double sum) { return sum / 4 + wibble * uniform(rng, -wibble, wibble); };
   for (int step = size; step >= 2; step /= 2, wibble /= decay) {
     const int half = step / 2;
+    const double amplitude = wibble * wibble;  // wibble · U(-wibble, wibble)
+    auto wibbled = [&](double sum) { return sum / 4 + amplitude * (2 * uniform01(rng) - 1); };
     // squares: centre = mean of the four corners
     for (int y = 0; y < size; y += step)
       for (int x = 0; x < size; x += step)

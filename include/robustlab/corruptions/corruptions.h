@@ -11,8 +11,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +21,33 @@
 
 namespace robustlab::corruptions {
 
-/// The random generator every corruption draws from. Each (image, corruption, severity) should get
-/// its own stream (see corruption_rng), so results do not depend on the thread count.
-using Rng = std::mt19937_64;
+/// The random generator every corruption draws from: xoshiro256++ (Blackman & Vigna, "Scrambled
+/// linear pseudorandom number generators", ACM TOMS 2021), several times faster than MT19937 and
+/// a std::uniform_random_bit_generator. Each (image, corruption, severity) should get its own
+/// stream (see corruption_rng), so results do not depend on the thread count.
+class Rng {
+ public:
+  using result_type = uint64_t;
+  /// The state is expanded from `seed` with SplitMix64.
+  explicit Rng(uint64_t seed);
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() {
+    const uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
 
 /// Which algorithm to follow where imagecorruptions departs from the original ImageNet-C code.
 enum class Variant {
@@ -49,10 +73,14 @@ class FrostTextures {
   /// "imagenet-c textures from <dir>" or "procedural (not the ImageNet-C textures)".
   std::string description() const { return description_; }
   /// Texture i (0..4), 8-bit BGR as cv::imread gives it.
-  const cv::Mat& texture(int i) const { return textures_.at(static_cast<size_t>(i)); }
+  const cv::Mat& texture(int i) const;
+  /// Texture i rescaled by `scale` to ceil(size·scale) with bicubic interpolation (as the
+  /// reference's cv2.resize); rescaled textures are cached, as every image of a folder needs the same.
+  cv::Mat scaled(int i, double scale) const;
 
  private:
-  std::vector<cv::Mat> textures_;
+  struct Shared;
+  std::shared_ptr<Shared> textures_;
   bool procedural_ = false;
   std::string description_;
 };
