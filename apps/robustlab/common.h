@@ -60,5 +60,6 @@ void add_results_command(CLI::App& app, Globals& globals);
 void add_benchmark_command(CLI::App& app, Globals& globals);
 void add_human_command(CLI::App& app, Globals& globals);
 void add_attack_command(CLI::App& app, Globals& globals);
+void add_corrupt_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include <opencv2/imgproc.hpp>
@@ -253,16 +254,18 @@ cv::Mat pil_box_resize(const cv::Mat& u8, int width, int height) {
   const BoxCoefficients c = box_coefficients(horizontal.rows, height);
   cv::Mat out(height, horizontal.cols, horizontal.type());
   const int row = horizontal.cols * channels;
+  std::vector<int> sums(static_cast<size_t>(row));
   for (int yy = 0; yy < height; ++yy) {
     const int ymin = c.bounds[static_cast<size_t>(2 * yy)];
     const int ymax = c.bounds[static_cast<size_t>(2 * yy + 1)];
     const int* k = &c.k[static_cast<size_t>(yy * c.ksize)];
-    uint8_t* o = out.ptr<uint8_t>(yy);
-    for (int i = 0; i < row; ++i) {
-      int ss = 1 << (kPrecisionBits - 1);
-      for (int y = 0; y < ymax; ++y) ss += horizontal.ptr<uint8_t>(y + ymin)[i] * k[y];
-      o[i] = clip8(ss);
+    std::fill(sums.begin(), sums.end(), 1 << (kPrecisionBits - 1));
+    for (int y = 0; y < ymax; ++y) {
+      const uint8_t* in = horizontal.ptr<uint8_t>(y + ymin);
+      for (int i = 0; i < row; ++i) sums[static_cast<size_t>(i)] += in[i] * k[y];
     }
+    uint8_t* o = out.ptr<uint8_t>(yy);
+    for (int i = 0; i < row; ++i) o[i] = clip8(sums[static_cast<size_t>(i)]);
   }
   return out;
 }
@@ -277,12 +280,18 @@ cv::Mat pil_nearest_resize(const cv::Mat& u8, int width, int height) {
   for (int x = 0; x < width; ++x, xo += ax) xin[static_cast<size_t>(x)] = std::clamp(coord(xo), 0, u8.cols - 1);
   cv::Mat out(height, width, u8.type());
   double yo = ay * 0.5;
+  int previous = -1;
   for (int y = 0; y < height; ++y, yo += ay) {
-    const uint8_t* in = u8.ptr<uint8_t>(std::clamp(coord(yo), 0, u8.rows - 1));
+    const int yin = std::clamp(coord(yo), 0, u8.rows - 1);
     uint8_t* o = out.ptr<uint8_t>(y);
+    if (yin == previous) {  // the same source row as the row above
+      std::memcpy(o, out.ptr<uint8_t>(y - 1), static_cast<size_t>(width) * channels);
+      continue;
+    }
+    previous = yin;
+    const uint8_t* in = u8.ptr<uint8_t>(yin);
     for (int x = 0; x < width; ++x)
-      for (int ch = 0; ch < channels; ++ch)
-        o[x * channels + ch] = in[xin[static_cast<size_t>(x)] * channels + ch];
+      std::memcpy(o + x * channels, in + xin[static_cast<size_t>(x)] * channels, static_cast<size_t>(channels));
   }
   return out;
 }

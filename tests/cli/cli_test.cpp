@@ -36,7 +36,7 @@ Output run(const std::string& args) {
 std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare"}) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare", "corrupt"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -200,6 +200,84 @@ TEST(CliAttack, StoresPerSampleNormsAndReportsTheCurve) {
   EXPECT_EQ(run("attack --model " + model_path() + data + " --steps 0" + db).code, 2);
   EXPECT_EQ(run("attack --model " + model_path() + data + " --attack ddn --norm inf" + db).code, 2);
   EXPECT_EQ(run("attack --model " + model_path() + data + " --attack cw" + db).code, 2);
+}
+
+// A folder with two classes, one image each, and one file that is not an image at all.
+std::filesystem::path corrupt_input(const testing::TempDir& dir) {
+  const auto in = dir / "in";
+  std::filesystem::create_directories(in / "cat");
+  std::filesystem::create_directories(in / "boot");
+  const auto ref = testing::shared_dir() / "reference/corruptions/inputs";
+  std::filesystem::copy_file(ref / "chelsea_40x48.png", in / "cat" / "chelsea.png");
+  std::filesystem::copy_file(ref / "fmnist0_32.png", in / "boot" / "boot.JPEG");  // a PNG named .JPEG
+  std::ofstream(in / "boot" / "broken.jpg") << "not an image";
+  return in;
+}
+
+std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CliCorrupt, WritesTheImageNetCLayoutAndResumes) {
+  testing::TempDir dir;
+  const auto in = corrupt_input(dir);
+  const auto out = dir / "out";
+  const std::string args = "corrupt --input " + in.string() + " --output " + out.string() +
+                           " --corruptions fog,pixelate --severities 2-3 --resize 64 --crop 48 --json --db " +
+                           (dir / "r.db").string();
+  Output o = run(args);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(json["images"], 3);
+  EXPECT_EQ(json["written"], 8);  // 2 readable images x 2 corruptions x 2 severities
+  EXPECT_EQ(json["unreadable"].size(), 1u);
+  EXPECT_NE(o.out.find("skipping unreadable image"), std::string::npos);
+  const auto fog = out / "fog" / "3" / "cat" / "chelsea.jpg";  // JPEG output, named as such
+  ASSERT_TRUE(std::filesystem::exists(fog));
+  ASSERT_TRUE(std::filesystem::exists(out / "pixelate" / "2" / "boot" / "boot.JPEG"));
+  const cv::Mat image = cv::imread(fog.string());
+  EXPECT_EQ(image.cols, 48);
+  EXPECT_EQ(image.rows, 48);
+
+  // Resumption: only the missing output is written again, and identically (same stream).
+  const std::string before = read_bytes(fog);
+  const auto kept = out / "pixelate" / "3" / "cat" / "chelsea.jpg";
+  const auto kept_time = std::filesystem::last_write_time(kept);
+  std::filesystem::remove(fog);
+  o = run(args);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto again = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(again["written"], 1);
+  EXPECT_EQ(again["existing"], 7);  // of the 8 outputs of the readable images
+  EXPECT_EQ(read_bytes(fog), before);
+  EXPECT_EQ(std::filesystem::last_write_time(kept), kept_time);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+}
+
+TEST(CliCorrupt, BadInputIsNamed) {
+  testing::TempDir dir;
+  const auto in = corrupt_input(dir);
+  const std::string base = "corrupt --input " + in.string() + " --db " + (dir / "r.db").string();
+  Output o = run(base + " --output " + (dir / "o").string() + " --corruptions fog,hail");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown corruption 'hail'"), std::string::npos) << o.out;
+  o = run(base + " --output " + (dir / "o").string() + " --severities 0-3");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("severity '0'"), std::string::npos) << o.out;
+  o = run(base + " --output " + (dir / "o").string() + " --corruptions fog --severities 1 --strict");
+  EXPECT_EQ(o.code, 4);  // the broken file stops a strict run
+  EXPECT_NE(o.out.find("broken.jpg"), std::string::npos) << o.out;
+  std::ofstream(dir / "file") << "x";
+  o = run(base + " --output " + (dir / "file" / "sub").string() + " --corruptions fog --severities 1");
+  EXPECT_EQ(o.code, 3);
+  EXPECT_NE(o.out.find("cannot create the output directory"), std::string::npos) << o.out;
+  o = run("corrupt --input " + (dir / "none").string() + " --output " + (dir / "o").string());
+  EXPECT_EQ(o.code, 3);
+  o = run(base + " --output " + (dir / "o").string() + " --resize 16 --crop 16 --corruptions fog --severities 1");
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("corruptions need 32 px"), std::string::npos) << o.out;
 }
 
 }  // namespace
