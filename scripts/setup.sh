@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of robustlab from Debian 12 packages.
 # Does nothing (and needs no network) when everything is already installed.
-# With --bench it also installs what the comparison scripts under bench/ need (PyTorch's Python API).
+# With --bench it also installs what the comparison scripts under bench/ need (PyTorch's Python API,
+# GNU time for peak memory).
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,7 @@ packages=(
   dataset-fashion-mnist
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-numpy)
+  packages+=(python3-torch python3-numpy time)
 fi
 
 missing=()

@@ -39,7 +39,9 @@ cv::Mat shot_noise(const cv::Mat& rgb, const Context& context) {
   PoissonTables poisson(c);
   std::vector<double> x(values(rgb));
   const uint8_t* in = rgb.ptr<uint8_t>();
-  for (size_t i = 0; i < x.size(); ++i) x[i] = poisson.draw(in[i], *context.rng) / c;
+  Rng rng = *context.rng;
+  for (size_t i = 0; i < x.size(); ++i) x[i] = poisson.draw(in[i], rng) / c;
+  *context.rng = rng;
   return from_unit(x, rgb);
 }
 
@@ -50,11 +52,13 @@ cv::Mat impulse_noise(const cv::Mat& rgb, const Context& context) {
   const double p_flip = pick(amount, context);
   std::vector<double> x(values(rgb));
   const uint8_t* in = rgb.ptr<uint8_t>();
+  Rng rng = *context.rng;
   for (size_t i = 0; i < x.size(); ++i) {
-    const uint64_t bits = (*context.rng)();
+    const uint64_t bits = rng();
     const bool flipped = static_cast<double>(bits >> 11) * 0x1.0p-53 < p_flip;
     x[i] = flipped ? static_cast<double>(bits & 1) : in[i] / 255.0;
   }
+  *context.rng = rng;
   return from_unit(x, rgb);
 }
 
@@ -108,12 +112,14 @@ cv::Mat glass_blur(const cv::Mat& rgb, const Context& context) {
   cv::Mat x = from_unit(skimage_gaussian(to_unit(rgb), c.sigma));
   // The reference's "swap" x[h,w], x[h',w'] = x[h',w'], x[h,w] on numpy views is a copy:
   // x[h,w] = x[h',w'], in this scan order, with offsets drawn from [-delta, delta).
+  Rng rng = *context.rng;
   for (int it = 0; it < c.iterations; ++it)
     for (int h = x.rows - c.delta; h > c.delta; --h)
       for (int w = x.cols - c.delta; w > c.delta; --w) {
-        const auto [dx, dy] = randint_pair(*context.rng, -c.delta, c.delta);
+        const auto [dx, dy] = randint_pair(rng, -c.delta, c.delta);
         x.at<cv::Vec3b>(h, w) = x.at<cv::Vec3b>(h + dy, w + dx);
       }
+  *context.rng = rng;
   return from_unit(skimage_gaussian(to_unit(x), c.sigma));
 }
 

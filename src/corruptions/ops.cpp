@@ -85,7 +85,9 @@ double standard_normal(Rng& rng, const Ziggurat& z) {
 
 void fill_normal(Rng& rng, double* out, size_t n, double mean, double sd) {
   const Ziggurat& z = ziggurat();
-  for (size_t i = 0; i < n; ++i) out[i] = mean + sd * standard_normal(rng, z);
+  Rng local = rng;  // a local copy stays in registers (stores to `out` cannot alias it)
+  for (size_t i = 0; i < n; ++i) out[i] = mean + sd * standard_normal(local, z);
+  rng = local;
 }
 
 PoissonTables::PoissonTables(double photons) : photons_(photons) {}
