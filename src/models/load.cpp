@@ -82,6 +82,13 @@ std::vector<NormLayer> TorchScriptClassifier::norm_layers() {
     if (*kind == NormLayer::Kind::kBatchNorm) {
       layer.running_mean = tensor_attr(item.value, "running_mean");
       layer.running_var = tensor_attr(item.value, "running_var");
+      torch::jit::Module bn = item.value;  // a handle: copies share the module
+      layer.set_training = [bn](bool training) mutable { bn.train(training); };
+      layer.set_momentum = [bn](double momentum) mutable { bn.setattr("momentum", momentum); };
+      layer.momentum = [bn] {
+        const c10::IValue m = bn.attr("momentum");
+        return m.isDouble() ? m.toDouble() : 0.1;
+      };
     }
     layers.push_back(std::move(layer));
   }

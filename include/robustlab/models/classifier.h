@@ -6,6 +6,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ struct NormLayer {
   torch::Tensor bias;
   torch::Tensor running_mean;  ///< batch norm only
   torch::Tensor running_var;   ///< batch norm only (unbiased, as PyTorch keeps it)
+  /// Batch norm only: puts this layer alone in training mode (normalise with the batch's
+  /// statistics) or evaluation mode (with running_mean/var), and sets its momentum (with 1, a
+  /// training-mode forward leaves the batch's mean and unbiased variance in the running buffers).
+  std::function<void(bool training)> set_training;
+  std::function<void(double momentum)> set_momentum;
+  /// Batch norm only: the current momentum, to restore it.
+  std::function<double()> momentum;
 };
 
 std::string to_string(NormLayer::Kind kind);
