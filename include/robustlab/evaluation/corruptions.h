@@ -1,0 +1,79 @@
+// The corruption benchmark (Hendrycks & Dietterich, ICLR 2019, arXiv:1903.12261): a classifier's
+// error on each corruption and severity, optionally with test-time BN adaptation (Schneider et
+// al. 2020, arXiv:2006.16971), and the corruption errors CE, mCE and relative mCE normalised by a
+// baseline (AlexNet's published ImageNet-C errors, or any baseline model's errors).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "robustlab/adaptation/bn.h"
+#include "robustlab/corruptions/corruptions.h"
+#include "robustlab/data/dataset.h"
+#include "robustlab/models/classifier.h"
+
+namespace robustlab::evaluation {
+
+enum class Adapt { kNone, kBn };
+/// "none" or "bn"; throws InvalidArgument otherwise (naming the methods not built yet).
+Adapt parse_adapt(const std::string& name);
+std::string to_string(Adapt adapt);
+
+struct CorruptionEvalOptions {
+  std::vector<std::string> corruptions = corruptions::parse_names("benchmark");
+  std::vector<int> severities = {1, 2, 3, 4, 5};
+  int64_t batch_size = 128;  ///< also the adaptation batch (n)
+  uint64_t seed = 0;         ///< corruption streams
+  Adapt adapt = Adapt::kNone;
+  adaptation::BnOptions bn;
+  corruptions::Options corruption;
+  void validate() const;
+};
+
+struct CorruptionError {
+  std::string corruption;  ///< "clean" for the uncorrupted data
+  int severity = 0;        ///< 0 for clean
+  double error = 0;
+  int64_t count = 0;
+};
+
+/// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation.
+CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options);
+
+/// The clean error, then the error on every corruption and severity of `clean` corrupted on the
+/// fly; `on_result` sees each as it is measured (to store it). Images are corrupted with streams
+/// from (seed, image index), so every method sees the same corrupted images.
+std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
+                                                  const CorruptionEvalOptions& options,
+                                                  const std::function<void(const CorruptionError&)>& on_result = {});
+
+/// AlexNet's mean top-1 error over the 5 severities of each of the 15 ImageNet-C benchmark
+/// corruptions (google-research/augmix imagenet.py, from hendrycks/robustness) and its clean error
+/// (torchvision's AlexNet, 1 - 0.56522).
+const std::map<std::string, double>& alexnet_errors();
+constexpr double kAlexNetCleanError = 0.43478;
+
+struct CeSummary {
+  std::map<std::string, double> mean_error;   ///< per corruption, over the severities measured
+  std::map<std::string, double> ce;           ///< mean_error / baseline mean error
+  std::map<std::string, double> relative_ce;  ///< (mean_error - clean) / (baseline - baseline clean)
+  double clean_error = 0;
+  double mce = 0;           ///< mean CE over the benchmark corruptions present
+  double relative_mce = 0;
+  int corruptions = 0;      ///< how many of the 15 benchmark corruptions entered the mean
+  bool complete() const { return corruptions == 15; }
+};
+
+/// CE, mCE and relative mCE from the results of evaluate_corruptions against baseline mean errors
+/// per corruption and a baseline clean error. Corruptions missing from the baseline or outside the
+/// 15 are reported in mean_error only.
+CeSummary summarize(const std::vector<CorruptionError>& errors, const std::map<std::string, double>& baseline,
+                    double baseline_clean_error);
+
+/// Mean error per corruption (over severities) of evaluate_corruptions' results, e.g. to serve as
+/// the baseline of another model.
+std::map<std::string, double> mean_errors(const std::vector<CorruptionError>& errors);
+
+}  // namespace robustlab::evaluation

@@ -1,0 +1,115 @@
+// The corruption benchmark and mCE (Hendrycks & Dietterich, ICLR 2019, §3; AlexNet constants from
+// google-research/augmix imagenet.py, see ../shared/reference/corruptions.md §3).
+#include "robustlab/evaluation/corruptions.h"
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/progress.h"
+#include "robustlab/corruptions/batch.h"
+
+namespace robustlab::evaluation {
+
+Adapt parse_adapt(const std::string& name) {
+  if (name == "none") return Adapt::kNone;
+  if (name == "bn") return Adapt::kBn;
+  throw InvalidArgument("unknown adaptation '" + name + "' (built: none, bn; ent, hard-pl, soft-pl and rpl are not yet)");
+}
+
+std::string to_string(Adapt adapt) { return adapt == Adapt::kBn ? "bn" : "none"; }
+
+void CorruptionEvalOptions::validate() const {
+  for (const auto& name : corruptions) corruptions::find(name);
+  for (int s : severities)
+    if (s < 1 || s > 5) throw InvalidArgument("severity " + std::to_string(s) + " is outside 1..5");
+  if (batch_size < 1) throw InvalidArgument("batch size must be >= 1, got " + std::to_string(batch_size));
+  bn.validate();
+}
+
+CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options) {
+  torch::NoGradGuard no_grad;
+  model.set_training(false);
+  int64_t wrong = 0;
+  const int64_t n = data->size();
+  for (int64_t start = 0; start < n; start += options.batch_size) {
+    std::vector<int64_t> indices;
+    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
+    const Batch batch = data->get_batch(indices);
+    const torch::Tensor logits = options.adapt == Adapt::kBn ? adaptation::predict_bn_adapted(model, batch.x, options.bn)
+                                                             : model.forward(batch.x);
+    wrong += logits.argmax(1).ne(batch.y).sum().item<int64_t>();
+  }
+  return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
+}
+
+std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
+                                                  const CorruptionEvalOptions& options,
+                                                  const std::function<void(const CorruptionError&)>& on_result) {
+  options.validate();
+  std::vector<CorruptionError> results;
+  Progress progress("corruptions " + to_string(options.adapt),
+                    static_cast<int64_t>(1 + options.corruptions.size() * options.severities.size()));
+  results.push_back(error_on(model, clean, options));
+  if (on_result) on_result(results.back());
+  progress.advance();
+  for (const auto& name : options.corruptions)
+    for (int severity : options.severities) {
+      auto data = std::make_shared<corruptions::CorruptedDataset>(clean, name, severity, options.seed, options.corruption);
+      CorruptionError e = error_on(model, data, options);
+      e.corruption = name;
+      e.severity = severity;
+      results.push_back(e);
+      if (on_result) on_result(e);
+      progress.advance();
+    }
+  return results;
+}
+
+const std::map<std::string, double>& alexnet_errors() {
+  static const std::map<std::string, double> errors = {
+      {"gaussian_noise", 0.886428}, {"shot_noise", 0.894468},        {"impulse_noise", 0.922640},
+      {"defocus_blur", 0.819880},   {"glass_blur", 0.826268},        {"motion_blur", 0.785948},
+      {"zoom_blur", 0.798360},      {"snow", 0.866816},              {"frost", 0.826572},
+      {"fog", 0.819324},            {"brightness", 0.564592},        {"contrast", 0.853204},
+      {"elastic_transform", 0.646056}, {"pixelate", 0.717840},       {"jpeg_compression", 0.606500}};
+  return errors;
+}
+
+std::map<std::string, double> mean_errors(const std::vector<CorruptionError>& errors) {
+  std::map<std::string, std::pair<double, int>> sums;
+  for (const auto& e : errors) {
+    if (e.corruption == "clean") continue;
+    sums[e.corruption].first += e.error;
+    sums[e.corruption].second += 1;
+  }
+  std::map<std::string, double> means;
+  for (const auto& [name, sum] : sums) means[name] = sum.first / sum.second;
+  return means;
+}
+
+CeSummary summarize(const std::vector<CorruptionError>& errors, const std::map<std::string, double>& baseline,
+                    double baseline_clean_error) {
+  CeSummary s;
+  for (const auto& e : errors)
+    if (e.corruption == "clean") s.clean_error = e.error;
+  s.mean_error = mean_errors(errors);
+  double ce_sum = 0, rce_sum = 0;
+  for (const auto& [name, error] : s.mean_error) {
+    const auto it = baseline.find(name);
+    if (it == baseline.end() || !corruptions::find(name).benchmark) continue;
+    s.ce[name] = error / it->second;
+    s.relative_ce[name] = (error - s.clean_error) / (it->second - baseline_clean_error);
+    ce_sum += s.ce[name];
+    rce_sum += s.relative_ce[name];
+    ++s.corruptions;
+  }
+  if (s.corruptions > 0) {
+    s.mce = ce_sum / s.corruptions;
+    s.relative_mce = rce_sum / s.corruptions;
+  }
+  return s;
+}
+
+}  // namespace robustlab::evaluation

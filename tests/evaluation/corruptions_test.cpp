@@ -1,0 +1,66 @@
+// The corruption benchmark loop and the CE/mCE arithmetic.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "function_classifier.h"
+#include "robustlab/core/error.h"
+#include "robustlab/evaluation/corruptions.h"
+
+namespace robustlab::evaluation {
+namespace {
+
+TEST(Mce, NormalisesByTheBaselineAsHendrycksAndDietterich) {
+  // Two corruptions, two severities each; baseline errors 0.5 and 0.8, baseline clean 0.2.
+  const std::vector<CorruptionError> errors = {{"clean", 0, 0.1, 10},     {"fog", 1, 0.2, 10}, {"fog", 2, 0.4, 10},
+                                               {"contrast", 1, 0.3, 10}, {"contrast", 2, 0.5, 10},
+                                               {"spatter", 1, 0.9, 10}};  // an extra: not in mCE
+  const CeSummary s = summarize(errors, {{"fog", 0.5}, {"contrast", 0.8}, {"spatter", 0.5}}, 0.2);
+  EXPECT_DOUBLE_EQ(s.clean_error, 0.1);
+  EXPECT_DOUBLE_EQ(s.mean_error.at("fog"), 0.3);
+  EXPECT_DOUBLE_EQ(s.ce.at("fog"), 0.3 / 0.5);
+  EXPECT_DOUBLE_EQ(s.ce.at("contrast"), 0.4 / 0.8);
+  EXPECT_DOUBLE_EQ(s.mce, (0.6 + 0.5) / 2);
+  EXPECT_DOUBLE_EQ(s.relative_ce.at("fog"), (0.3 - 0.1) / (0.5 - 0.2));
+  EXPECT_DOUBLE_EQ(s.relative_mce, ((0.2 / 0.3) + (0.3 / 0.6)) / 2);
+  EXPECT_EQ(s.corruptions, 2);
+  EXPECT_FALSE(s.complete());
+  EXPECT_EQ(s.ce.count("spatter"), 0u);
+  // A model measured against itself has mCE 1.
+  EXPECT_DOUBLE_EQ(summarize(errors, mean_errors(errors), 0.1).mce, 1.0);
+  EXPECT_EQ(alexnet_errors().size(), 15u);
+  EXPECT_DOUBLE_EQ(alexnet_errors().at("glass_blur"), 0.826268);
+}
+
+TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
+  // A "classifier" that predicts class 1 when the mean intensity exceeds 0.5.
+  testing::FunctionClassifier model(
+      [](const torch::Tensor& x) {
+        const torch::Tensor m = x.flatten(1).mean(1, true);
+        return torch::cat({0.5 - m, m - 0.5}, 1);
+      },
+      2);
+  const torch::Tensor dark = torch::full({4, 1, 28, 28}, 0.3), bright = torch::full({4, 1, 28, 28}, 0.7);
+  auto data = std::make_shared<TensorDataset>(torch::cat({dark, bright}), torch::tensor({0, 0, 0, 0, 1, 1, 1, 1}),
+                                              std::vector<std::string>{"dark", "bright"}, "toy");
+  CorruptionEvalOptions options;
+  options.corruptions = {"brightness", "contrast"};
+  options.severities = {1, 5};
+  options.batch_size = 3;
+  std::vector<CorruptionError> seen;
+  const auto results = evaluate_corruptions(model, data, options, [&](const CorruptionError& e) { seen.push_back(e); });
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(results[0].corruption, "clean");
+  EXPECT_DOUBLE_EQ(results[0].error, 0.0);
+  EXPECT_EQ(results[0].count, 8);
+  // Brightness at severity 5 (+0.5 in V) makes every dark image bright: half the images wrong.
+  EXPECT_EQ(results[2].corruption, "brightness");
+  EXPECT_EQ(results[2].severity, 5);
+  EXPECT_DOUBLE_EQ(results[2].error, 0.5);
+  options.adapt = Adapt::kBn;
+  EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);  // no batch norm
+  EXPECT_THROW(parse_adapt("tent"), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace robustlab::evaluation
