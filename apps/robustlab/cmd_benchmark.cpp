@@ -8,6 +8,7 @@
 #include "robustlab/attacks/curves.h"
 #include "robustlab/attacks/run.h"
 #include "robustlab/core/log.h"
+#include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
 
@@ -20,6 +21,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     std::string cache_dir;
     int64_t attack_limit = 100;
     int64_t attack_steps = 100;
+    int64_t corruption_limit = 500;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error and FMN minimal perturbations of the default model");
@@ -31,13 +33,18 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--attack-steps", f->attack_steps, "FMN steps")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--corruption-limit", f->corruption_limit,
+                  "Fashion-MNIST-C (15 corruptions x 5 severities) on the first N test images (0: skip)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
     nlohmann::json config = {{"model", f->model.model.to_json()}, {"train", f->model.train.to_json()},
                              {"dataset", dataset_config(f->data)}, {"attack_limit", f->attack_limit},
-                             {"attack_steps", f->attack_steps}};
+                             {"attack_steps", f->attack_steps}, {"corruption_limit", f->corruption_limit},
+                             {"frost_textures", corruptions::FrostTextures::procedural().description()}};
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       const DefaultModel dm = default_model(f->model, [&](const EpochStats& s) {
         store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
@@ -73,16 +80,57 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                                  fixed(median, 4)});
         }
       }
+      // Fashion-MNIST-C: error per corruption without and with BN adaptation; mCE normalised by
+      // the default model without adaptation.
+      nlohmann::json corruption_json = nlohmann::json::object();
+      std::vector<CorruptionColumn> columns;
+      if (f->corruption_limit > 0) {
+        DatasetOptions subset = f->data;
+        subset.subset.limit = f->corruption_limit;
+        const DatasetPtr clean = open_dataset(subset);
+        const std::string dataset = "fashion-mnist-c/" + clean->name();
+        std::map<std::string, double> baseline;
+        double baseline_clean = 0;
+        for (auto adapt : {evaluation::Adapt::kNone, evaluation::Adapt::kBn}) {
+          evaluation::CorruptionEvalOptions options;
+          options.adapt = adapt;
+          options.seed = g.seed;
+          const std::string method = evaluation::to_string(adapt);
+          const auto errors = evaluation::evaluate_corruptions(
+              *dm.model, clean, options, [&](const evaluation::CorruptionError& e) {
+                store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
+                                                          {"adapt", method}}, "error", e.error, e.count}});
+              });
+          if (adapt == evaluation::Adapt::kNone) {
+            baseline = evaluation::mean_errors(errors);
+            baseline_clean = errors.front().error;
+          }
+          const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
+          const nlohmann::json condition = {{"adapt", method}, {"baseline", "default model, no adaptation"},
+                                            {"frost_textures", "procedural"}};
+          store.add_results(run, {{model, dataset, condition, "mce", summary.mce, clean->size()},
+                                  {model, dataset, condition, "relative_mce", summary.relative_mce, clean->size()}});
+          corruption_json[method] = {{"mean_error", summary.mean_error}, {"clean_error", summary.clean_error},
+                                     {"mce", summary.mce}, {"relative_mce", summary.relative_mce}};
+          columns.push_back({method, summary});
+        }
+      }
       if (g.json) {
         print_json({{"run", run}, {"model", model}, {"checkpoint", dm.checkpoint.string()}, {"dataset", test->name()},
                     {"clean_error", acc.error()}, {"clean_accuracy", acc.accuracy()}, {"images", acc.total},
-                    {"attacks", attack_json}});
+                    {"attacks", attack_json}, {"corruptions", corruption_json}});
       } else {
         print_table({"model", "dataset", "images", "clean accuracy", "clean error"},
                     {{model, test->name(), std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
         if (!attack_rows.empty()) {
           std::cout << "\nminimal adversarial perturbations (FMN, " << f->attack_steps << " steps)\n";
           print_table({"attack", "images", "success", "median norm"}, attack_rows);
+        }
+        if (!columns.empty()) {
+          std::cout << "\nFashion-MNIST-C, first " << f->corruption_limit
+                    << " test images (error; mCE relative to the model without adaptation; frost with procedural "
+                       "textures)\n";
+          print_corruption_table(columns);
         }
         std::cout << "model checkpoint: " << dm.checkpoint.string() << "\nresults stored in run " << run << " of "
                   << g.db << "\n";

@@ -112,4 +112,29 @@ std::string fixed(double value, int digits) {
   return buf;
 }
 
+void print_corruption_table(const std::vector<CorruptionColumn>& columns) {
+  std::vector<std::string> header = {"corruption"};
+  for (const auto& c : columns) header.push_back(c.method);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, error] : columns.front().summary.mean_error) {
+    std::vector<std::string> row = {name};
+    for (const auto& c : columns) row.push_back(fixed(c.summary.mean_error.at(name), 4));
+    rows.push_back(row);
+  }
+  auto add = [&](const std::string& label, auto value) {
+    std::vector<std::string> row = {label};
+    for (const auto& c : columns) row.push_back(fixed(value(c.summary), 4));
+    rows.push_back(row);
+  };
+  add("clean", [](const evaluation::CeSummary& s) { return s.clean_error; });
+  add("mean", [](const evaluation::CeSummary& s) {
+    double sum = 0;
+    for (const auto& [name, e] : s.mean_error) sum += e;
+    return s.mean_error.empty() ? 0.0 : sum / static_cast<double>(s.mean_error.size());
+  });
+  add("mCE", [](const evaluation::CeSummary& s) { return s.mce; });
+  add("relative mCE", [](const evaluation::CeSummary& s) { return s.relative_mce; });
+  print_table(header, rows);
+}
+
 }  // namespace robustlab::cli

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "robustlab/data/open.h"
+#include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/load.h"
 #include "robustlab/store/store.h"
 
@@ -49,6 +50,15 @@ void record_run(const Globals& globals, const std::string& command, nlohmann::js
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 /// Prints JSON to stdout (indented).
 void print_json(const nlohmann::json& value);
+
+/// One method's column of a corruption table.
+struct CorruptionColumn {
+  std::string method;
+  evaluation::CeSummary summary;
+};
+/// Prints mean error per corruption (rows) for each method (columns), then clean error, mean
+/// error, mCE and relative mCE.
+void print_corruption_table(const std::vector<CorruptionColumn>& columns);
 
 /// A number with `digits` decimals.
 std::string fixed(double value, int digits);
