@@ -1,6 +1,8 @@
 // The 19 corruption functions; each takes an 8-bit RGB image (CV_8UC3) and returns one.
 #pragma once
 
+#include <array>
+
 #include <opencv2/core/mat.hpp>
 
 #include "robustlab/corruptions/corruptions.h"
@@ -15,6 +17,15 @@ struct Context {
 };
 
 using Function = cv::Mat (*)(const cv::Mat& rgb, const Context& context);
+
+/// The entry of a per-severity parameter table.
+template <typename T, size_t N>
+const T& pick(const std::array<T, N>& table, const Context& context) {
+  return table[static_cast<size_t>(context.severity - 1)];
+}
+
+/// Number of scalar values of an image (pixels times channels).
+inline size_t values(const cv::Mat& m) { return m.total() * static_cast<size_t>(m.channels()); }
 
 cv::Mat gaussian_noise(const cv::Mat& rgb, const Context& context);
 cv::Mat shot_noise(const cv::Mat& rgb, const Context& context);

@@ -10,9 +10,14 @@
 // - imagecorruptions' _motion_blur and shift (np.roll plus edge replication = clamping).
 #include "ops.h"
 
+#include "algorithms.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <numbers>
 
 #include <opencv2/imgproc.hpp>
@@ -21,19 +26,9 @@ namespace robustlab::corruptions::detail {
 
 // ---- random draws ----------------------------------------------------------------------------
 
-double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
-double uniform(Rng& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
-
 int randint(Rng& rng, int lo, int hi) {
   const uint64_t span = static_cast<uint64_t>(hi - lo);
   return lo + static_cast<int>(((rng() >> 32) * span) >> 32);
-}
-
-std::pair<int, int> randint_pair(Rng& rng, int lo, int hi) {
-  const uint64_t span = static_cast<uint64_t>(hi - lo), bits = rng();
-  return {lo + static_cast<int>(((bits >> 32) * span) >> 32),
-          lo + static_cast<int>(((bits & 0xFFFFFFFFULL) * span) >> 32)};
 }
 
 namespace {
@@ -64,7 +59,8 @@ double standard_normal(Rng& rng, const Ziggurat& z) {
   for (;;) {
     const uint64_t bits = rng();
     const int layer = static_cast<int>(bits & (kLayers - 1));
-    const double sign = (bits & kLayers) ? -1.0 : 1.0;
+    static constexpr double kSigns[2] = {1.0, -1.0};  // indexed, not branched: the sign is a coin flip
+    const double sign = kSigns[(bits >> 7) & 1];
     const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
     const double value = u * z.x[layer];
     if (value < z.x[layer + 1]) return sign * value;
@@ -90,36 +86,36 @@ void fill_normal(Rng& rng, double* out, size_t n, double mean, double sd) {
   rng = local;
 }
 
-PoissonTables::PoissonTables(double photons) : photons_(photons) {}
-
-void PoissonTables::build(uint8_t value) {
-  Table& table = tables_[value];
-  const double lambda = value / 255.0 * photons_;
-  double p = std::exp(-lambda), cdf = p;
-  table.cdf.push_back(cdf);
-  // Up to the point where the remaining probability is below double precision.
-  for (int k = 1; k <= lambda || p > 1e-17; ++k) {
-    p *= lambda / k;
-    cdf += p;
+PoissonTables::PoissonTables(double photons) {
+  for (int value = 0; value < 256; ++value) {
+    Table& table = tables_[static_cast<size_t>(value)];
+    const double lambda = value / 255.0 * photons;
+    double p = std::exp(-lambda), cdf = p;
     table.cdf.push_back(cdf);
+    // Up to the point where the remaining probability is below double precision.
+    for (int k = 1; k <= lambda || p > 1e-17; ++k) {
+      p *= lambda / k;
+      cdf += p;
+      table.cdf.push_back(cdf);
+    }
+    table.cdf.back() = 2.0;  // every u < 1 ends here
+    table.guide.resize(kGuide);
+    size_t k = 0;
+    for (int j = 0; j < kGuide; ++j) {
+      const double level = static_cast<double>(j) / kGuide;
+      while (table.cdf[k] <= level) ++k;
+      table.guide[static_cast<size_t>(j)] = static_cast<uint16_t>(k);
+    }
   }
-  table.cdf.back() = 2.0;  // every u < 1 ends here
-  int k = 0;
-  for (int j = 0; j < static_cast<int>(table.guide.size()); ++j) {
-    const double level = static_cast<double>(j) / table.guide.size();
-    while (table.cdf[static_cast<size_t>(k)] <= level) ++k;
-    table.guide[static_cast<size_t>(j)] = k;
-  }
-  built_[value] = true;
 }
 
-int PoissonTables::draw(uint8_t value, Rng& rng) {
-  if (!built_[value]) build(value);
-  const Table& table = tables_[value];
-  const double u = uniform01(rng);
-  size_t k = static_cast<size_t>(table.guide[static_cast<size_t>(u * table.guide.size())]);
-  while (table.cdf[k] <= u) ++k;
-  return static_cast<int>(k);
+const PoissonTables& poisson_tables(double photons) {
+  static std::mutex mutex;
+  static std::map<double, std::unique_ptr<PoissonTables>> cache;
+  std::lock_guard lock(mutex);
+  auto& tables = cache[photons];
+  if (!tables) tables = std::make_unique<PoissonTables>(photons);
+  return *tables;
 }
 
 // ---- conversions ---------------------------------------------------------------------------
@@ -133,31 +129,37 @@ ROBUSTLAB_SIMD cv::Mat to_unit(const cv::Mat& u8) {
   return out;
 }
 
-ROBUSTLAB_SIMD cv::Mat from_unit(const cv::Mat& f64) {
-  cv::Mat out(f64.size(), CV_8UC(f64.channels()));
-  const double* in = f64.ptr<double>();
-  uint8_t* o = out.ptr<uint8_t>();
-  const size_t n = f64.total() * static_cast<size_t>(f64.channels());
-  for (size_t i = 0; i < n; ++i) {
-    const double v = std::clamp(in[i], 0.0, 1.0) * 255.0;
-    o[i] = static_cast<uint8_t>(v);  // truncation toward zero, as np.uint8
+namespace {
+
+// out[i] = trunc(clip(in[i], 0, high) · scale), in blocks of 8 so that the compiler vectorises
+// both the double -> int32 conversion and the narrowing to bytes.
+ROBUSTLAB_SIMD void truncate_to_u8(const double* in, size_t n, double high, double scale, uint8_t* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    int32_t block[8];
+    for (int k = 0; k < 8; ++k) block[k] = static_cast<int32_t>(std::min(std::max(in[i + k], 0.0), high) * scale);
+    for (int k = 0; k < 8; ++k) out[i + k] = static_cast<uint8_t>(block[k]);
   }
+  for (; i < n; ++i) out[i] = static_cast<uint8_t>(static_cast<int32_t>(std::min(std::max(in[i], 0.0), high) * scale));
+}
+
+}  // namespace
+
+cv::Mat from_unit(const cv::Mat& f64) {
+  cv::Mat out(f64.size(), CV_8UC(f64.channels()));
+  truncate_to_u8(f64.ptr<double>(), values(f64), 1.0, 255.0, out.ptr<uint8_t>());  // np.uint8 truncates
   return out;
 }
 
-ROBUSTLAB_SIMD cv::Mat from_unit(const std::vector<double>& values, const cv::Mat& like) {
+cv::Mat from_unit(const std::vector<double>& values, const cv::Mat& like) {
   cv::Mat out(like.size(), CV_8UC(like.channels()));
-  uint8_t* o = out.ptr<uint8_t>();
-  for (size_t i = 0; i < values.size(); ++i) o[i] = static_cast<uint8_t>(std::clamp(values[i], 0.0, 1.0) * 255.0);
+  truncate_to_u8(values.data(), values.size(), 1.0, 255.0, out.ptr<uint8_t>());
   return out;
 }
 
 cv::Mat from_255(const cv::Mat& f64) {
   cv::Mat out(f64.size(), CV_8UC(f64.channels()));
-  const double* in = f64.ptr<double>();
-  uint8_t* o = out.ptr<uint8_t>();
-  const size_t n = f64.total() * static_cast<size_t>(f64.channels());
-  for (size_t i = 0; i < n; ++i) o[i] = static_cast<uint8_t>(std::clamp(in[i], 0.0, 255.0));
+  truncate_to_u8(f64.ptr<double>(), values(f64), 255.0, 1.0, out.ptr<uint8_t>());
   return out;
 }
 
@@ -409,52 +411,18 @@ ROBUSTLAB_SIMD void add_clipped_zoom(const cv::Mat& image, double zoom, cv::Mat&
   }
 }
 
-namespace {
-
-// scipy's NI_EXTEND_REFLECT mapping of a coordinate, and of a neighbour index.
-double reflect_coordinate(double in, int len) {
-  const double sz2 = 2.0 * len;
-  if (in < 0) {
-    if (in < -sz2) in = sz2 * static_cast<int>(-in / sz2) + in;
-    in = in < -len ? in + sz2 : -in - 1;
-  } else if (in > len - 1) {
-    in -= sz2 * static_cast<int>(in / sz2);
-    if (in >= len) in = sz2 - in - 1;
-  }
-  return in;
-}
-
-int reflect_index(int i, int len) {
-  if (i < 0) return std::min(-i - 1, len - 1);
-  if (i >= len) return std::max(2 * len - i - 1, 0);
-  return i;
-}
-
-}  // namespace
-
-ROBUSTLAB_SIMD cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx) {
-  const int h = image.rows, w = image.cols, channels = image.channels();
-  cv::Mat out(image.size(), image.type());
-  for (int y = 0; y < h; ++y) {
-    const float* py = dy.ptr<float>(y);
-    const float* px = dx.ptr<float>(y);
-    float* o = out.ptr<float>(y);
-    for (int x = 0; x < w; ++x) {
-      const double cy = reflect_coordinate(y + static_cast<double>(py[x]), h);
-      const double cx = reflect_coordinate(x + static_cast<double>(px[x]), w);
-      const int y0 = static_cast<int>(std::floor(cy)), x0 = static_cast<int>(std::floor(cx));
-      const double wy0 = 1.0 - (cy - y0), wx0 = 1.0 - (cx - x0);
-      const double wy1 = 1.0 - wy0, wx1 = 1.0 - wx0;
-      const float* r0 = image.ptr<float>(reflect_index(y0, h));
-      const float* r1 = image.ptr<float>(reflect_index(y0 + 1, h));
-      const int c0 = reflect_index(x0, w) * channels, c1 = reflect_index(x0 + 1, w) * channels;
-      for (int c = 0; c < channels; ++c) {
-        const double t = r0[c0 + c] * wy0 * wx0 + r0[c1 + c] * wy0 * wx1 + r1[c0 + c] * wy1 * wx0 +
-                         r1[c1 + c] * wy1 * wx1;
-        o[x * channels + c] = static_cast<float>(t);
-      }
+cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx) {
+  cv::Mat map_x(image.size(), CV_32F), map_y(image.size(), CV_32F);
+  for (int y = 0; y < image.rows; ++y) {
+    const float *py = dy.ptr<float>(y), *px = dx.ptr<float>(y);
+    float *my = map_y.ptr<float>(y), *mx = map_x.ptr<float>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      my[x] = static_cast<float>(y) + py[x];
+      mx[x] = static_cast<float>(x) + px[x];
     }
   }
+  cv::Mat out;
+  cv::remap(image, out, map_x, map_y, cv::INTER_LINEAR, cv::BORDER_REFLECT);
   return out;
 }
 
@@ -541,8 +509,10 @@ void rgb_to_hsv(cv::Mat& f64) {
     if (r == v) h = (g - b) / delta;
     if (g == v) h = 2.0 + (b - r) / delta;
     if (b == v) h = 4.0 + (r - g) / delta;
-    h = std::fmod(h / 6.0, 1.0);
-    if (h < 0) h += 1.0;  // Python's % on floats takes the sign of the divisor
+    // (h / 6) % 1 as numpy computes it; h / 6 lies in [-1/6, 5/6], where fmod is the identity
+    // and the result takes the sign of the divisor.
+    h = h / 6.0;
+    if (h < 0) h += 1.0;
     if (delta == 0.0) {
       s = 0.0;
       h = 0.0;
@@ -563,14 +533,12 @@ void hsv_to_rgb(cv::Mat& f64) {
     const double hi = std::floor(h * 6);
     const double f = h * 6 - hi;
     const double pp = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
-    switch (static_cast<int>(static_cast<uint8_t>(hi)) % 6) {
-      case 0: p[0] = v; p[1] = t; p[2] = pp; break;
-      case 1: p[0] = q; p[1] = v; p[2] = pp; break;
-      case 2: p[0] = pp; p[1] = v; p[2] = t; break;
-      case 3: p[0] = pp; p[1] = q; p[2] = v; break;
-      case 4: p[0] = t; p[1] = pp; p[2] = v; break;
-      default: p[0] = v; p[1] = pp; p[2] = q; break;
-    }
+    // All six candidates, selected by index (no unpredictable branch; the same values).
+    const double candidates[6][3] = {{v, t, pp}, {q, v, pp}, {pp, v, t}, {pp, q, v}, {t, pp, v}, {v, pp, q}};
+    const double* rgb = candidates[static_cast<int>(static_cast<uint8_t>(hi)) % 6];
+    p[0] = rgb[0];
+    p[1] = rgb[1];
+    p[2] = rgb[2];
   }
 }
 

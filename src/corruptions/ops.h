@@ -27,32 +27,43 @@ namespace robustlab::corruptions::detail {
 // ---- random draws ----------------------------------------------------------------------------
 
 /// Uniform in [0, 1) with 53 random bits.
-double uniform01(Rng& rng);
-double uniform(Rng& rng, double lo, double hi);
+inline double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+inline double uniform(Rng& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
 /// Uniform integer in [lo, hi).
 int randint(Rng& rng, int lo, int hi);
 /// Two uniform integers in [lo, hi) from one 64-bit draw (32 bits each).
-std::pair<int, int> randint_pair(Rng& rng, int lo, int hi);
+inline std::pair<int, int> randint_pair(Rng& rng, int lo, int hi) {
+  const uint64_t span = static_cast<uint64_t>(hi - lo), bits = rng();
+  return {lo + static_cast<int>(((bits >> 32) * span) >> 32),
+          lo + static_cast<int>(((bits & 0xFFFFFFFFULL) * span) >> 32)};
+}
 /// n draws from N(mean, sd²) (Marsaglia & Tsang's ziggurat, J. Stat. Softw. 5(8), 2000).
 void fill_normal(Rng& rng, double* out, size_t n, double mean, double sd);
 
-/// Poisson draws for the 256 rates lambda(v) = v/255·c of 8-bit values (inverse CDF with guide
-/// tables; exact up to double rounding of the CDF).
+/// Poisson draws for the 256 rates lambda(v) = v/255·c of 8-bit values (inverse CDF with a
+/// 1024-bucket guide table per rate, so most draws need no search; exact up to double rounding of
+/// the CDF). Built once per photon count and shared (poisson_tables).
 class PoissonTables {
  public:
   explicit PoissonTables(double photons);
-  int draw(uint8_t value, Rng& rng);
+  int draw(uint8_t value, Rng& rng) const {
+    const Table& table = tables_[value];
+    const double u = uniform01(rng);
+    size_t k = table.guide[static_cast<size_t>(u * kGuide)];
+    while (table.cdf[k] <= u) ++k;
+    return static_cast<int>(k);
+  }
 
  private:
+  static constexpr int kGuide = 1024;
   struct Table {
     std::vector<double> cdf;
-    std::array<int, 32> guide{};
+    std::vector<uint16_t> guide;
   };
-  void build(uint8_t value);
-  double photons_;
   std::array<Table, 256> tables_;
-  std::array<bool, 256> built_{};
 };
+/// The shared tables for `photons` (thread-safe, built on first use).
+const PoissonTables& poisson_tables(double photons);
 
 // ---- conversions ---------------------------------------------------------------------------
 
@@ -87,7 +98,9 @@ cv::Mat clipped_zoom(const cv::Mat& image, double zoom);
 void add_clipped_zoom(const cv::Mat& image, double zoom, cv::Mat& out);
 
 /// scipy.ndimage.map_coordinates(order=1, mode='reflect') of every channel of a float32 image at
-/// (y + dy, x + dx); dy and dx are float32 HxW.
+/// (y + dy, x + dx); dy and dx are float32 HxW. Through cv::remap, whose positions are quantised to
+/// 1/32 pixel (corruptions.md §1.5): used only for the random elastic_transform, whose outputs are
+/// compared by their statistics.
 cv::Mat remap_reflect(const cv::Mat& image, const cv::Mat& dy, const cv::Mat& dx);
 
 /// imagecorruptions' _motion_blur: a one-sided Gaussian streak of width 2·radius+1 along `angle`

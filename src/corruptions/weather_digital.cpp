@@ -20,16 +20,10 @@
 namespace robustlab::corruptions::detail {
 namespace {
 
-template <typename T>
-const T& pick(const std::array<T, 5>& table, const Context& context) {
-  return table[static_cast<size_t>(context.severity - 1)];
-}
-
 bool imagenet_c(const Context& context) {
   return context.options && context.options->variant == Variant::ImageNetC;
 }
 
-size_t values(const cv::Mat& m) { return m.total() * static_cast<size_t>(m.channels()); }
 
 // np.array(x, dtype=np.float32) / 255.
 cv::Mat to_unit_float(const cv::Mat& u8) {
@@ -42,7 +36,7 @@ cv::Mat float_unit_to_u8(const cv::Mat& f32) {
   cv::Mat out(f32.size(), CV_8UC(f32.channels()));
   const float* in = f32.ptr<float>();
   uint8_t* o = out.ptr<uint8_t>();
-  for (size_t i = 0; i < values(f32); ++i) o[i] = static_cast<uint8_t>(std::clamp(in[i], 0.f, 1.f) * 255.f);
+  for (size_t i = 0, n = values(f32); i < n; ++i) o[i] = static_cast<uint8_t>(std::clamp(in[i], 0.f, 1.f) * 255.f);
   return out;
 }
 
@@ -62,7 +56,7 @@ cv::Mat snow(const cv::Mat& rgb, const Context& context) {
   cv::Mat layer(h, w, CV_64F);
   fill_normal(*context.rng, layer.ptr<double>(), layer.total(), c.loc, c.scale);
   layer = clipped_zoom(layer, c.zoom);
-  for (double* p = layer.ptr<double>(); p != layer.ptr<double>() + layer.total(); ++p)
+  for (double *p = layer.ptr<double>(), *end = p + layer.total(); p != end; ++p)
     *p = *p < c.threshold ? 0.0 : std::min(*p, 1.0);
   const double angle = uniform(*context.rng, -135, -45);
   cv::Mat flakes(h, w, CV_64F);
@@ -201,7 +195,7 @@ cv::Mat brightness(const cv::Mat& rgb, const Context& context) {
   cv::Mat x = to_unit(rgb);
   rgb_to_hsv(x);
   double* p = x.ptr<double>();
-  for (size_t i = 0; i < x.total(); ++i) p[3 * i + 2] = std::clamp(p[3 * i + 2] + pick(shift, context), 0.0, 1.0);
+  for (size_t i = 0, n = x.total(); i < n; ++i) p[3 * i + 2] = std::clamp(p[3 * i + 2] + pick(shift, context), 0.0, 1.0);
   hsv_to_rgb(x);
   return from_unit(x);
 }
@@ -213,7 +207,7 @@ cv::Mat saturate(const cv::Mat& rgb, const Context& context) {
   cv::Mat x = to_unit(rgb);
   rgb_to_hsv(x);
   double* p = x.ptr<double>();
-  for (size_t i = 0; i < x.total(); ++i) p[3 * i + 1] = std::clamp(p[3 * i + 1] * c.scale + c.shift, 0.0, 1.0);
+  for (size_t i = 0, n = x.total(); i < n; ++i) p[3 * i + 1] = std::clamp(p[3 * i + 1] * c.scale + c.shift, 0.0, 1.0);
   hsv_to_rgb(x);
   return from_unit(x);
 }
@@ -225,10 +219,10 @@ cv::Mat contrast(const cv::Mat& rgb, const Context& context) {
   double* p = x.ptr<double>();
   // np.mean over the two spatial axes: a sequential sum per channel, divided by the count.
   std::array<double, 3> mean{};
-  for (size_t i = 0; i < x.total(); ++i)
+  for (size_t i = 0, n = x.total(); i < n; ++i)
     for (size_t ch = 0; ch < 3; ++ch) mean[ch] += p[3 * i + ch];
   for (double& m : mean) m /= static_cast<double>(x.total());
-  for (size_t i = 0; i < x.total(); ++i)
+  for (size_t i = 0, n = x.total(); i < n; ++i)
     for (size_t ch = 0; ch < 3; ++ch) p[3 * i + ch] = (p[3 * i + ch] - mean[ch]) * c + mean[ch];
   return from_unit(x);
 }
@@ -271,7 +265,7 @@ cv::Mat elastic_transform(const cv::Mat& rgb, const Context& context) {
   auto displacement = [&] {
     cv::Mat field(h, w, CV_64F);
     double* p = field.ptr<double>();
-    for (size_t i = 0; i < field.total(); ++i) p[i] = uniform(rng, -amplitude, amplitude);
+    for (size_t i = 0, n = field.total(); i < n; ++i) p[i] = uniform(rng, -amplitude, amplitude);
     cv::Mat smooth = gaussian_reflect(field, sigma_y, sigma_x) * alpha;
     cv::Mat out;
     smooth.convertTo(out, CV_32F);
@@ -321,7 +315,7 @@ cv::Mat spatter(const cv::Mat& rgb, const Context& context) {
   cv::Mat liquid(h, w, CV_64F);
   fill_normal(*context.rng, liquid.ptr<double>(), liquid.total(), c.loc, c.scale);
   liquid = skimage_gaussian(liquid, c.sigma);
-  for (double* p = liquid.ptr<double>(); p != liquid.ptr<double>() + liquid.total(); ++p)
+  for (double *p = liquid.ptr<double>(), *end = p + liquid.total(); p != end; ++p)
     if (*p < c.threshold) *p = 0.0;
   const cv::Mat x = to_unit_float(rgb);
   cv::Mat out(rgb.size(), CV_64FC3);
