@@ -1,0 +1,195 @@
+// Self-learning at test time: ENT (Wang et al., arXiv:2006.10726), hard/soft pseudo-labels and RPL
+// with the generalised cross-entropy (Zhang & Sabuncu 2018) as in Rusak et al., arXiv:2104.12928;
+// see ../shared/reference/tta.md §2. The adapted parameters are the normalisation layers' affine
+// parameters by default, with the layers normalising by batch statistics (BN adaptation).
+#include "robustlab/adaptation/self_learning.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "robustlab/core/error.h"
+#include "robustlab/core/log.h"
+
+namespace robustlab::adaptation {
+
+Loss parse_loss(const std::string& name) {
+  if (name == "ent") return Loss::kEntropy;
+  if (name == "hard-pl") return Loss::kHardPseudoLabel;
+  if (name == "soft-pl") return Loss::kSoftPseudoLabel;
+  if (name == "rpl") return Loss::kRobustPseudoLabel;
+  throw InvalidArgument("unknown self-learning loss '" + name + "' (known: ent, hard-pl, soft-pl, rpl)");
+}
+
+std::string to_string(Loss loss) {
+  switch (loss) {
+    case Loss::kEntropy: return "ent";
+    case Loss::kHardPseudoLabel: return "hard-pl";
+    case Loss::kSoftPseudoLabel: return "soft-pl";
+    default: return "rpl";
+  }
+}
+
+Adapted parse_adapted(const std::string& name) {
+  if (name == "bn-affine") return Adapted::kBnAffine;
+  if (name == "norm-affine") return Adapted::kNormAffine;
+  if (name == "all") return Adapted::kAll;
+  throw InvalidArgument("unknown parameter set '" + name + "' to adapt (known: bn-affine, norm-affine, all)");
+}
+
+void SelfLearningOptions::validate() const {
+  if (!(q > 0 && q <= 1)) throw InvalidArgument("self-learning: q must be in (0, 1], got " + std::to_string(q));
+  if (!(lr > 0) || !std::isfinite(lr)) throw InvalidArgument("self-learning: lr must be > 0, got " + std::to_string(lr));
+  if (optimizer != "sgd" && optimizer != "adam")
+    throw InvalidArgument("self-learning: optimizer must be sgd or adam, got '" + optimizer + "'");
+  if (steps_per_batch < 1) throw InvalidArgument("self-learning: steps per batch must be >= 1");
+  if (teacher_interval < 1) throw InvalidArgument("self-learning: teacher interval must be >= 1");
+  if (loss == Loss::kSoftPseudoLabel && teacher_interval == 1)
+    throw InvalidArgument("self-learning: soft pseudo-labels need a teacher copy (teacher interval > 1); from the "
+                          "student's own forward pass their gradient is zero");
+}
+
+torch::Tensor entropy_loss(const torch::Tensor& logits) {
+  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1).mean();
+}
+
+torch::Tensor gce_loss(const torch::Tensor& logits, const torch::Tensor& labels, double q) {
+  const torch::Tensor p = torch::softmax(logits, 1).gather(1, labels.unsqueeze(1)).squeeze(1);
+  return ((1 - p.pow(q)) / q).mean();
+}
+
+SelfLearner::SelfLearner(Classifier& model, SelfLearningOptions options)
+    : model_(model), options_(std::move(options)), was_training_(model.is_training()) {
+  options_.validate();
+  norms_ = model_.norm_layers();
+  const auto all = model_.parameters();
+  for (const auto& p : all) requires_grad_.push_back(p.requires_grad());
+  if (options_.adapted == Adapted::kAll) {
+    params_ = all;
+  } else {
+    for (const NormLayer& l : norms_) {
+      if (options_.adapted == Adapted::kBnAffine && l.kind != NormLayer::Kind::kBatchNorm) continue;
+      for (const auto& t : {l.weight, l.bias})
+        if (t.defined()) params_.push_back(t);
+    }
+  }
+  if (params_.empty())
+    throw InvalidArgument("self-learning: " + model_.description() + " has no " +
+                          (options_.adapted == Adapted::kBnAffine ? "batch-norm affine parameters"
+                                                                  : "normalisation affine parameters") +
+                          " to adapt (try --adapt-params norm-affine or all)");
+  torch::NoGradGuard no_grad;
+  for (const auto& p : params_) initial_.push_back(p.detach().clone());
+  for (const NormLayer& l : norms_)
+    for (const auto& t : {l.running_mean, l.running_var})
+      if (t.defined()) buffers_.push_back(t.detach().clone());
+  // Only the adapted parameters take gradients.
+  for (auto p : all) p.requires_grad_(false);
+  for (auto p : params_) p.requires_grad_(true);
+  make_optimizer();
+  if (options_.teacher_interval > 1) teacher_ = initial_;
+}
+
+void SelfLearner::make_optimizer() {
+  if (options_.optimizer == "adam")
+    optimizer_ = std::make_unique<torch::optim::Adam>(params_, torch::optim::AdamOptions(options_.lr));
+  else
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        params_, torch::optim::SGDOptions(options_.lr).momentum(0.9).nesterov(true));
+}
+
+SelfLearner::~SelfLearner() {
+  try {
+    reset();
+    auto all = model_.parameters();
+    for (size_t i = 0; i < all.size() && i < requires_grad_.size(); ++i) all[i].requires_grad_(requires_grad_[i]);
+    model_.set_training(was_training_);
+  } catch (...) {  // a destructor must not throw; the model is then left adapted
+  }
+}
+
+void SelfLearner::reset() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(initial_[i]);
+  size_t b = 0;
+  for (NormLayer& l : norms_)
+    for (auto t : {l.running_mean, l.running_var})
+      if (t.defined()) t.copy_(buffers_[b++]);
+  make_optimizer();  // fresh momentum / moment estimates
+  if (options_.teacher_interval > 1) teacher_ = initial_;
+  steps_ = 0;
+  reason_.clear();
+}
+
+void SelfLearner::set_norm_training(bool training) {
+  model_.set_training(false);
+  for (NormLayer& l : norms_)
+    if (l.set_training) l.set_training(training);
+}
+
+torch::Tensor SelfLearner::teacher_logits(const torch::Tensor& x) {
+  // A forward pass with the teacher's copy of the adapted parameters swapped in (before the
+  // student's pass, whose graph must not see the swap).
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> student;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    student.push_back(params_[i].detach().clone());
+    params_[i].copy_(teacher_[i]);
+  }
+  set_norm_training(false);  // the teacher normalises with the stored (source) statistics
+  const torch::Tensor logits = model_.forward(x);
+  set_norm_training(true);
+  for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
+  return logits;
+}
+
+torch::Tensor SelfLearner::loss(const torch::Tensor& logits, const torch::Tensor& teacher) {
+  const torch::Tensor t = teacher.defined() ? teacher : logits.detach();
+  switch (options_.loss) {
+    case Loss::kEntropy: return entropy_loss(logits);
+    case Loss::kHardPseudoLabel: return torch::nn::functional::cross_entropy(logits, t.argmax(1));
+    case Loss::kSoftPseudoLabel: return -(torch::softmax(t, 1) * torch::log_softmax(logits, 1)).sum(1).mean();
+    default: return gce_loss(logits, t.argmax(1), options_.q);
+  }
+}
+
+torch::Tensor SelfLearner::step(const torch::Tensor& x) {
+  if (options_.episodic) reset();
+  set_norm_training(true);
+  if (stopped()) {
+    torch::NoGradGuard no_grad;
+    return model_.forward(x).detach();
+  }
+  torch::Tensor predictions;
+  for (int64_t s = 0; s < options_.steps_per_batch; ++s) {
+    std::vector<torch::Tensor> before;
+    {
+      torch::NoGradGuard no_grad;
+      for (const auto& p : params_) before.push_back(p.detach().clone());
+    }
+    const bool copy_teacher = options_.teacher_interval > 1 && options_.loss != Loss::kEntropy;
+    const torch::Tensor teacher = copy_teacher ? teacher_logits(x) : torch::Tensor();
+    const torch::Tensor logits = model_.forward(x);
+    if (s == 0) predictions = logits.detach();
+    const torch::Tensor value = loss(logits, teacher);
+    if (!std::isfinite(value.item<double>())) {
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(before[i]);
+      reason_ = "non-finite self-learning loss at step " + std::to_string(steps_ + 1) +
+                "; adaptation stopped and the weights of the last finite step restored";
+      log_warning(reason_);
+      break;
+    }
+    optimizer_->zero_grad();
+    value.backward();
+    optimizer_->step();
+    ++steps_;
+    if (options_.teacher_interval > 1 && steps_ % options_.teacher_interval == 0) {
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < params_.size(); ++i) teacher_[i] = params_[i].detach().clone();
+    }
+  }
+  return predictions;
+}
+
+}  // namespace robustlab::adaptation
