@@ -1,7 +1,13 @@
-// robustlab eval: clean accuracy and error of a model on a dataset.
+// robustlab eval: clean accuracy and error of a model on a dataset; with --corruptions, the
+// corruption benchmark (error per corruption and severity, corrupted on the fly), optionally with
+// test-time adaptation (--adapt).
+#include <iostream>
+
 #include "common.h"
 
+#include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
+#include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/predict.h"
 
 namespace robustlab::cli {
@@ -12,20 +18,108 @@ void add_eval_command(CLI::App& app, Globals& g) {
     DatasetOptions data;
     LoadOptions load;
     int64_t batch_size = 256;
+    std::string corruptions;
+    std::string severities = "1-5";
+    std::string adapt = "none";
+    std::string adapt_params = "bn-affine";
+    std::string frost_dir;
+    evaluation::CorruptionEvalOptions eval;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("eval", "Clean accuracy and error of a model on a dataset");
   cmd->add_option("--model", f->model, "Checkpoint (from robustlab train) or TorchScript file")->required();
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
-  cmd->add_option("--batch-size", f->batch_size, "Batch size")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", f->batch_size, "Batch size (also the adaptation batch)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--corruptions", f->corruptions,
+                  "Evaluate on these corruptions, applied on the fly: all, benchmark, extra or names");
+  cmd->add_option("--severities", f->severities, "Severities for --corruptions: 1-5, 3, 1,3,5")->capture_default_str();
+  cmd->add_option("--adapt", f->adapt, "Test-time adaptation: none, bn, ent, hard-pl, soft-pl or rpl")
+      ->capture_default_str();
+  cmd->add_option("--bn-prior", f->eval.bn.prior, "BN adaptation: source prior N (0: full adaptation, inf: none)")
+      ->capture_default_str();
+  cmd->add_option("--adapt-params", f->adapt_params, "Self-learning: bn-affine, norm-affine or all")
+      ->capture_default_str();
+  cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
+  cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
+  cmd->add_option("--q", f->eval.self_learning.q, "RPL: GCE exponent q")->capture_default_str();
+  cmd->add_option("--steps-per-batch", f->eval.self_learning.steps_per_batch, "Self-learning: updates per batch")
+      ->capture_default_str();
+  cmd->add_option("--teacher-interval", f->eval.self_learning.teacher_interval,
+                  "Self-learning: 1 = the student is its own teacher; k > 1 = a teacher copy refreshed every k steps")
+      ->capture_default_str();
+  cmd->add_flag("--episodic", f->eval.self_learning.episodic, "Self-learning: reset the weights before every batch");
+  cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
+                "Self-learning: adapt continually across corruptions instead of from the original weights each time");
+  cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
   cmd->callback([f, &g] {
     apply_globals(g);
+    f->eval.set_method(f->adapt);
+    f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
+    f->eval.batch_size = f->batch_size;
+    f->eval.seed = g.seed;
+    if (!f->corruptions.empty()) {
+      f->eval.corruptions = corruptions::parse_names(f->corruptions);
+      f->eval.severities = corruptions::parse_severities(f->severities);
+    } else if (f->eval.adapt != evaluation::Adapt::kNone) {
+      throw InvalidArgument("eval: --adapt needs --corruptions (what to adapt to)");
+    }
+    f->eval.validate();
+    const corruptions::FrostTextures frost = corruptions::FrostTextures::resolve(
+        f->frost_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(f->frost_dir));
+    f->eval.corruption.frost = &frost;
     nlohmann::json config = {{"model", f->model}, {"dataset", dataset_config(f->data)}, {"batch_size", f->batch_size}};
+    if (!f->corruptions.empty()) {
+      const auto& sl = f->eval.self_learning;
+      config["corruptions"] = f->eval.corruptions;
+      config["severities"] = f->eval.severities;
+      config["adapt"] = f->eval.method();
+      config["frost_textures"] = frost.description();
+      if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
+      if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
+        config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
+                                   {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
+                                   {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
+                                   {"reset_per_corruption", f->eval.reset_per_corruption}};
+    }
     record_run(g, "eval", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
+      if (!f->corruptions.empty()) {
+        log_info("corruption benchmark of ", model->description(), " on ", data->name(), " (", data->size(),
+                 " images), adaptation: ", f->eval.method());
+        const std::string method = f->eval.method();
+        const auto errors = evaluation::evaluate_corruptions(*model, data, f->eval, [&](const evaluation::CorruptionError& e) {
+          store.add_results(run, {{f->model, data->name(),
+                                   {{"corruption", e.corruption}, {"severity", e.severity}, {"adapt", method},
+                                    {"frost_textures", frost.is_procedural() ? "procedural" : "imagenet-c"}},
+                                   "error", e.error, e.count}});
+        });
+        // mCE against AlexNet's ImageNet-C errors (meaningful for ImageNet models on ImageNet data).
+        const evaluation::CeSummary summary =
+            evaluation::summarize(errors, evaluation::alexnet_errors(), evaluation::kAlexNetCleanError);
+        const nlohmann::json condition = {{"adapt", method}, {"baseline", "alexnet"}, {"corruptions", summary.corruptions},
+                                          {"frost_textures", frost.is_procedural() ? "procedural" : "imagenet-c"}};
+        store.add_results(run, {{f->model, data->name(), condition, "mce", summary.mce, data->size()},
+                                {f->model, data->name(), condition, "relative_mce", summary.relative_mce, data->size()}});
+        if (g.json) {
+          nlohmann::json rows = nlohmann::json::array();
+          for (const auto& e : errors)
+            rows.push_back({{"corruption", e.corruption}, {"severity", e.severity}, {"error", e.error}, {"count", e.count}});
+          print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"adapt", method},
+                      {"errors", rows}, {"mce_alexnet", summary.mce}, {"relative_mce_alexnet", summary.relative_mce},
+                      {"benchmark_corruptions", summary.corruptions}, {"frost_textures", frost.description()}});
+        } else {
+          print_corruption_table({{method, summary}});
+          std::cout << "(mCE relative to AlexNet's ImageNet-C errors over " << summary.corruptions
+                    << " of the 15 benchmark corruptions" << (frost.is_procedural() ? "; frost with procedural textures" : "")
+                    << ")\n";
+        }
+        return;
+      }
       log_info("evaluating ", model->description(), " on ", data->name(), " (", data->size(), " images)");
       const AccuracyResult acc = evaluate_accuracy(*model, data, f->batch_size, "eval");
       store.add_results(run, {{f->model, data->name(), nlohmann::json::object(), "accuracy", acc.accuracy(), acc.total},

@@ -28,14 +28,14 @@ std::vector<NormLayer> batch_norm_layers(Classifier& model) {
 
 namespace {
 
-// Restores statistics, momentum and modes when it goes out of scope (also on errors).
+// Restores statistics and modes when it goes out of scope (also on errors).
 class Restore {
  public:
   Restore(Classifier& model, std::vector<NormLayer>& layers) : model_(model), layers_(layers), training_(model.is_training()) {
     for (NormLayer& l : layers_) {
       means_.push_back(l.running_mean.clone());
       vars_.push_back(l.running_var.clone());
-      momenta_.push_back(l.momentum ? l.momentum() : 0.1);
+
     }
   }
   ~Restore() {
@@ -44,7 +44,6 @@ class Restore {
     for (size_t i = 0; i < layers_.size(); ++i) {
       layers_[i].running_mean.copy_(means_[i]);
       layers_[i].running_var.copy_(vars_[i]);
-      if (layers_[i].set_momentum) layers_[i].set_momentum(momenta_[i]);
       layers_[i].set_training(training_);
     }
   }
@@ -56,7 +55,6 @@ class Restore {
   std::vector<NormLayer>& layers_;
   bool training_;
   std::vector<torch::Tensor> means_, vars_;
-  std::vector<double> momenta_;
 };
 
 }  // namespace
@@ -75,14 +73,17 @@ torch::Tensor predict_bn_adapted(Classifier& model, const torch::Tensor& x, cons
   const double n = static_cast<double>(x.size(0));
   const double source = options.prior / (options.prior + n), target = n / (options.prior + n);
   for (size_t i = 0; i < layers.size(); ++i) {
-    // With momentum 1, a training-mode pass leaves this layer's batch mean and unbiased variance
-    // in its buffers; earlier layers already normalise with their mixtures.
-    layers[i].set_momentum(1.0);
+    // From zeroed buffers, a training-mode pass leaves m times this layer's batch mean and
+    // unbiased variance in them (m its momentum); earlier layers already normalise with their
+    // mixtures. (The momentum of a TorchScript batch norm is a constant, so it cannot be set to 1.)
+    const double m = layers[i].momentum();
+    layers[i].running_mean.zero_();
+    layers[i].running_var.zero_();
     layers[i].set_training(true);
     model.forward(x);
     layers[i].set_training(false);
-    layers[i].running_mean.copy_(source * restore.mean(i) + target * layers[i].running_mean);
-    layers[i].running_var.copy_(source * restore.var(i) + target * layers[i].running_var);
+    layers[i].running_mean.copy_(source * restore.mean(i) + (target / m) * layers[i].running_mean);
+    layers[i].running_var.copy_(source * restore.var(i) + (target / m) * layers[i].running_var);
   }
   return model.forward(x);
 }

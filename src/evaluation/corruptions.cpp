@@ -7,18 +7,32 @@
 #include <torch/torch.h>
 
 #include "robustlab/core/error.h"
+#include "robustlab/core/log.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/corruptions/batch.h"
 
 namespace robustlab::evaluation {
 
-Adapt parse_adapt(const std::string& name) {
-  if (name == "none") return Adapt::kNone;
-  if (name == "bn") return Adapt::kBn;
-  throw InvalidArgument("unknown adaptation '" + name + "' (built: none, bn; ent, hard-pl, soft-pl and rpl are not yet)");
+void CorruptionEvalOptions::set_method(const std::string& name) {
+  if (name == "none") {
+    adapt = Adapt::kNone;
+  } else if (name == "bn") {
+    adapt = Adapt::kBn;
+  } else if (name == "ent" || name == "hard-pl" || name == "soft-pl" || name == "rpl") {
+    adapt = Adapt::kSelfLearning;
+    self_learning.loss = adaptation::parse_loss(name);
+  } else {
+    throw InvalidArgument("unknown adaptation '" + name + "' (known: none, bn, ent, hard-pl, soft-pl, rpl)");
+  }
 }
 
-std::string to_string(Adapt adapt) { return adapt == Adapt::kBn ? "bn" : "none"; }
+std::string CorruptionEvalOptions::method() const {
+  switch (adapt) {
+    case Adapt::kNone: return "none";
+    case Adapt::kBn: return "bn";
+    default: return adaptation::to_string(self_learning.loss);
+  }
+}
 
 void CorruptionEvalOptions::validate() const {
   for (const auto& name : corruptions) corruptions::find(name);
@@ -26,19 +40,32 @@ void CorruptionEvalOptions::validate() const {
     if (s < 1 || s > 5) throw InvalidArgument("severity " + std::to_string(s) + " is outside 1..5");
   if (batch_size < 1) throw InvalidArgument("batch size must be >= 1, got " + std::to_string(batch_size));
   bn.validate();
+  if (adapt == Adapt::kSelfLearning) self_learning.validate();
 }
 
-CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options) {
-  torch::NoGradGuard no_grad;
-  model.set_training(false);
+CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
+                         adaptation::SelfLearner* learner) {
+  std::unique_ptr<adaptation::SelfLearner> own;
+  if (options.adapt == Adapt::kSelfLearning && !learner) {
+    own = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
+    learner = own.get();
+  }
+  if (!learner) model.set_training(false);
   int64_t wrong = 0;
   const int64_t n = data->size();
   for (int64_t start = 0; start < n; start += options.batch_size) {
     std::vector<int64_t> indices;
     for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
     const Batch batch = data->get_batch(indices);
-    const torch::Tensor logits = options.adapt == Adapt::kBn ? adaptation::predict_bn_adapted(model, batch.x, options.bn)
-                                                             : model.forward(batch.x);
+    torch::Tensor logits;
+    if (learner) {
+      logits = learner->step(batch.x);
+    } else if (options.adapt == Adapt::kBn) {
+      logits = adaptation::predict_bn_adapted(model, batch.x, options.bn);
+    } else {
+      torch::NoGradGuard no_grad;
+      logits = model.forward(batch.x);
+    }
     wrong += logits.argmax(1).ne(batch.y).sum().item<int64_t>();
   }
   return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
@@ -49,15 +76,21 @@ std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const Datas
                                                   const std::function<void(const CorruptionError&)>& on_result) {
   options.validate();
   std::vector<CorruptionError> results;
-  Progress progress("corruptions " + to_string(options.adapt),
+  Progress progress("corruptions " + options.method(),
                     static_cast<int64_t>(1 + options.corruptions.size() * options.severities.size()));
-  results.push_back(error_on(model, clean, options));
+  // One learner for the whole run: reset before each corruption and severity unless continual.
+  std::unique_ptr<adaptation::SelfLearner> learner;
+  if (options.adapt == Adapt::kSelfLearning)
+    learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
+  results.push_back(error_on(model, clean, options, learner.get()));
   if (on_result) on_result(results.back());
   progress.advance();
   for (const auto& name : options.corruptions)
     for (int severity : options.severities) {
       auto data = std::make_shared<corruptions::CorruptedDataset>(clean, name, severity, options.seed, options.corruption);
-      CorruptionError e = error_on(model, data, options);
+      if (learner && options.reset_per_corruption) learner->reset();
+      CorruptionError e = error_on(model, data, options, learner.get());
+      if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
       e.corruption = name;
       e.severity = severity;
       results.push_back(e);

@@ -84,10 +84,12 @@ std::vector<NormLayer> TorchScriptClassifier::norm_layers() {
       layer.running_var = tensor_attr(item.value, "running_var");
       torch::jit::Module bn = item.value;  // a handle: copies share the module
       layer.set_training = [bn](bool training) mutable { bn.train(training); };
-      layer.set_momentum = [bn](double momentum) mutable { bn.setattr("momentum", momentum); };
-      layer.momentum = [bn] {
-        const c10::IValue m = bn.attr("momentum");
-        return m.isDouble() ? m.toDouble() : 0.1;
+      layer.momentum = [bn] {  // a constant of the scripted class (nn.BatchNorm2d), or an attribute
+        const auto type = bn.type();
+        const c10::IValue m = type->hasConstant("momentum") ? type->getConstant("momentum") : bn.attr("momentum");
+        if (!m.isDouble())
+          throw InvalidArgument("batch norm with a cumulative average (momentum None) is not supported");
+        return m.toDouble();
       };
     }
     layers.push_back(std::move(layer));

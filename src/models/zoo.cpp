@@ -209,7 +209,6 @@ std::vector<NormLayer> frontend_norm_layers(nn::Module& module) {
       layer.running_mean = bn->running_mean;
       layer.running_var = bn->running_var;
       layer.set_training = [bn](bool training) { bn->train(training); };
-      layer.set_momentum = [bn](double momentum) { bn->options.momentum(momentum); };
       layer.momentum = [bn] { return bn->options.momentum().value_or(0.1); };
     } else if (auto* ln = m.as<nn::LayerNorm>()) {
       layer.kind = NormLayer::Kind::kLayerNorm;

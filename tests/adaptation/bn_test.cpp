@@ -9,7 +9,9 @@
 #include "function_classifier.h"
 #include "robustlab/adaptation/bn.h"
 #include "robustlab/core/error.h"
+#include "robustlab/models/load.h"
 #include "robustlab/models/zoo.h"
+#include "test_support.h"
 
 namespace robustlab::adaptation {
 namespace {
@@ -94,10 +96,30 @@ TEST(BnAdaptation, LeavesTheModelExactlyAsItWas) {
   for (const auto& l : model->norm_layers()) {
     EXPECT_TRUE(torch::equal(l.running_mean, before[i++]));
     EXPECT_TRUE(torch::equal(l.running_var, before[i++]));
-    EXPECT_DOUBLE_EQ(l.momentum(), 0.1);
   }
   EXPECT_FALSE(model->is_training());
   EXPECT_TRUE(torch::equal(model->forward(x), clean));
+}
+
+TEST(BnAdaptation, WorksOnTorchScriptModels) {
+  // The reference CNN (TorchScript; its batch norms' momentum is a constant of the scripted class).
+  auto model = load_classifier((testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(), {});
+  torch::manual_seed(2);
+  const torch::Tensor x = torch::rand({16, 1, 28, 28}) * 0.5 + 0.5;  // brighter than Fashion-MNIST
+  const torch::Tensor none = model->forward(x).detach();
+  std::vector<torch::Tensor> before;
+  for (const auto& l : model->norm_layers()) before.push_back(l.running_mean.clone());
+  const torch::Tensor full = predict_bn_adapted(*model, x, {.prior = 0});
+  const torch::Tensor mixed = predict_bn_adapted(*model, x, {.prior = 16});
+  EXPECT_FALSE(torch::allclose(full, none, 1e-3, 1e-3));
+  EXPECT_TRUE(torch::allclose(predict_bn_adapted(*model, x, {.prior = 1e9}), none, 1e-4, 1e-4));
+  // Halfway (N = n) lies between none and full in its effect on the logits.
+  const double to_none = (mixed - none).abs().mean().item<double>(), to_full = (mixed - full).abs().mean().item<double>();
+  EXPECT_GT(to_none, 0);
+  EXPECT_GT(to_full, 0);
+  size_t i = 0;
+  for (const auto& l : model->norm_layers()) EXPECT_TRUE(torch::equal(l.running_mean, before[i++]));
+  EXPECT_TRUE(torch::equal(model->forward(x), none));
 }
 
 TEST(BnAdaptation, AModelWithoutBatchNormIsAClearError) {

@@ -280,5 +280,41 @@ TEST(CliCorrupt, BadInputIsNamed) {
   EXPECT_NE(o.out.find("corruptions need 32 px"), std::string::npos) << o.out;
 }
 
+TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
+  testing::TempDir dir;
+  const std::string db = (dir / "r.db").string();
+  const std::string base = "eval --model " + model_path() + " --limit 64 --batch-size 32 --db " + db;
+  Output o = run(base + " --corruptions fog,contrast --severities 2,5 --adapt bn --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(json["adapt"], "bn");
+  ASSERT_EQ(json["errors"].size(), 5u);  // clean + 2 corruptions x 2 severities
+  EXPECT_EQ(json["errors"][0]["corruption"], "clean");
+  EXPECT_EQ(json["benchmark_corruptions"], 2);
+  Store store(db);
+  const auto errors = store.results({.metric = "error"});
+  ASSERT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors[1].row.condition["adapt"], "bn");
+  EXPECT_EQ(errors[1].row.condition["corruption"], "fog");
+  EXPECT_EQ(store.results({.metric = "mce"}).size(), 1u);
+
+  o = run(base + " --corruptions fog --severities 3 --adapt rpl --lr 0.001 --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("\"adapt\": \"rpl\""), std::string::npos) << o.out;
+
+  // Bad input: adaptation without corruptions, unknown methods and parameter sets.
+  o = run(base + " --adapt bn");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("--adapt needs --corruptions"), std::string::npos) << o.out;
+  o = run(base + " --corruptions fog --adapt tent");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown adaptation 'tent'"), std::string::npos) << o.out;
+  o = run(base + " --corruptions fog --adapt rpl --adapt-params everything");
+  EXPECT_EQ(o.code, 2);
+  o = run(base + " --corruptions fog --adapt soft-pl");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("teacher copy"), std::string::npos) << o.out;
+}
+
 }  // namespace
 }  // namespace robustlab

@@ -57,9 +57,12 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   EXPECT_EQ(results[2].corruption, "brightness");
   EXPECT_EQ(results[2].severity, 5);
   EXPECT_DOUBLE_EQ(results[2].error, 0.5);
-  options.adapt = Adapt::kBn;
+  options.set_method("bn");
   EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);  // no batch norm
-  EXPECT_THROW(parse_adapt("tent"), InvalidArgument);
+  options.set_method("rpl");
+  EXPECT_EQ(options.method(), "rpl");
+  EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);
+  EXPECT_THROW(options.set_method("tent"), InvalidArgument);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ struct BnOptions {
 /// activations the already adapted earlier layers produce): the target variance is the unbiased
 /// batch variance in the mixture, as the authors' code mixes PyTorch's running_var; N = 0 runs the
 /// layers in training mode, which normalises with the biased variance, as PyTorch does. The model
-/// is left exactly as it was (statistics, momentum, mode); no gradients are recorded.
+/// is left exactly as it was (statistics, mode); no gradients are recorded.
 /// Throws InvalidArgument when the model has no batch-norm layer with running statistics.
 torch::Tensor predict_bn_adapted(Classifier& model, const torch::Tensor& x, const BnOptions& options);
 

@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "robustlab/adaptation/bn.h"
+#include "robustlab/adaptation/self_learning.h"
 #include "robustlab/corruptions/corruptions.h"
 #include "robustlab/data/dataset.h"
 #include "robustlab/models/classifier.h"
 
 namespace robustlab::evaluation {
 
-enum class Adapt { kNone, kBn };
-/// "none" or "bn"; throws InvalidArgument otherwise (naming the methods not built yet).
-Adapt parse_adapt(const std::string& name);
-std::string to_string(Adapt adapt);
+enum class Adapt { kNone, kBn, kSelfLearning };
 
 struct CorruptionEvalOptions {
   std::vector<std::string> corruptions = corruptions::parse_names("benchmark");
@@ -27,8 +25,17 @@ struct CorruptionEvalOptions {
   int64_t batch_size = 128;  ///< also the adaptation batch (n)
   uint64_t seed = 0;         ///< corruption streams
   Adapt adapt = Adapt::kNone;
-  adaptation::BnOptions bn;
+  adaptation::BnOptions bn;                     ///< for kBn
+  adaptation::SelfLearningOptions self_learning;  ///< for kSelfLearning (the loss says which method)
+  /// Self-learning: start every corruption and severity from the original weights (the papers'
+  /// protocol); false adapts continually across them.
+  bool reset_per_corruption = true;
   corruptions::Options corruption;
+  /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
+  /// loss); throws InvalidArgument for other names.
+  void set_method(const std::string& name);
+  /// The method's name, as set_method takes it.
+  std::string method() const;
   void validate() const;
 };
 
@@ -39,12 +46,16 @@ struct CorruptionError {
   int64_t count = 0;
 };
 
-/// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation.
-CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options);
+/// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation
+/// (self-learning: with `learner`, predicting each batch before adapting on it).
+CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
+                         adaptation::SelfLearner* learner = nullptr);
 
 /// The clean error, then the error on every corruption and severity of `clean` corrupted on the
 /// fly; `on_result` sees each as it is measured (to store it). Images are corrupted with streams
-/// from (seed, image index), so every method sees the same corrupted images.
+/// from (seed, image index), so every method sees the same corrupted images. Self-learning
+/// adapts on each corruption and severity from the original weights (unless
+/// reset_per_corruption is false); the clean error is measured with the same method.
 std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
                                                   const CorruptionEvalOptions& options,
                                                   const std::function<void(const CorruptionError&)>& on_result = {});

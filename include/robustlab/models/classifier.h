@@ -33,11 +33,10 @@ struct NormLayer {
   torch::Tensor running_mean;  ///< batch norm only
   torch::Tensor running_var;   ///< batch norm only (unbiased, as PyTorch keeps it)
   /// Batch norm only: puts this layer alone in training mode (normalise with the batch's
-  /// statistics) or evaluation mode (with running_mean/var), and sets its momentum (with 1, a
-  /// training-mode forward leaves the batch's mean and unbiased variance in the running buffers).
+  /// statistics) or evaluation mode (with running_mean/var).
   std::function<void(bool training)> set_training;
-  std::function<void(double momentum)> set_momentum;
-  /// Batch norm only: the current momentum, to restore it.
+  /// Batch norm only: the momentum m of its running statistics (a training-mode forward sets
+  /// running = (1 - m)·running + m·batch statistic, the variance unbiased).
   std::function<double()> momentum;
 };
 
