@@ -8,6 +8,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/evaluation/corruptions.h"
+#include "robustlab/evaluation/subsets.h"
 #include "robustlab/models/predict.h"
 
 namespace robustlab::cli {
@@ -23,6 +24,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
     std::string adapt = "none";
     std::string adapt_params = "bn-affine";
     std::string frost_dir;
+    std::string corrupted_dir;
+    bool strict = false;
+    std::string subset;
     evaluation::CorruptionEvalOptions eval;
   };
   auto f = std::make_shared<Flags>();
@@ -54,12 +58,21 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
                 "Self-learning: adapt continually across corruptions instead of from the original weights each time");
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
+  cmd->add_option("--corrupted-dir", f->corrupted_dir,
+                  "Evaluate on pre-generated images in the ImageNet-C layout <dir>/<corruption>/<severity>/<class>/ "
+                  "(centre crop --crop only, no resize) instead of corrupting on the fly; the clean error comes from "
+                  "--dataset");
+  cmd->add_flag("--strict", f->strict, "With --corrupted-dir: fail when a corruption or severity folder is missing");
+  cmd->add_option("--subset", f->subset,
+                  "imagenet-r, imagenet-a (the 200-class masked logits) or imagenet-d (the many-to-one mapping) for a "
+                  "1000-class ImageNet model");
   cmd->callback([f, &g] {
     apply_globals(g);
     f->eval.set_method(f->adapt);
     f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
     f->eval.batch_size = f->batch_size;
     f->eval.seed = g.seed;
+    if (!f->corrupted_dir.empty() && f->corruptions.empty()) f->corruptions = "benchmark";
     if (!f->corruptions.empty()) {
       f->eval.corruptions = corruptions::parse_names(f->corruptions);
       f->eval.severities = corruptions::parse_severities(f->severities);
@@ -71,8 +84,10 @@ void add_eval_command(CLI::App& app, Globals& g) {
         f->frost_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(f->frost_dir));
     f->eval.corruption.frost = &frost;
     nlohmann::json config = {{"model", f->model}, {"dataset", dataset_config(f->data)}, {"batch_size", f->batch_size}};
+    if (!f->subset.empty()) config["subset"] = f->subset;
     if (!f->corruptions.empty()) {
       const auto& sl = f->eval.self_learning;
+      if (!f->corrupted_dir.empty()) config["corrupted_dir"] = f->corrupted_dir;
       config["corruptions"] = f->eval.corruptions;
       config["severities"] = f->eval.severities;
       config["adapt"] = f->eval.method();
@@ -85,24 +100,36 @@ void add_eval_command(CLI::App& app, Globals& g) {
                                    {"reset_per_corruption", f->eval.reset_per_corruption}};
     }
     record_run(g, "eval", config, [&](Store& store, int64_t run) {
-      const ClassifierPtr model = load_classifier(f->model, f->load);
+      ClassifierPtr model = load_classifier(f->model, f->load);
+      if (!f->subset.empty())
+        model = std::make_shared<evaluation::SubsetClassifier>(model, evaluation::parse_subset(f->subset));
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
       if (!f->corruptions.empty()) {
+        const std::string corrupted_name = f->corrupted_dir.empty() ? data->name() : f->corrupted_dir;
         log_info("corruption benchmark of ", model->description(), " on ", data->name(), " (", data->size(),
                  " images), adaptation: ", f->eval.method());
         const std::string method = f->eval.method();
-        const auto errors = evaluation::evaluate_corruptions(*model, data, f->eval, [&](const evaluation::CorruptionError& e) {
-          store.add_results(run, {{f->model, data->name(),
+        const std::string textures = !f->corrupted_dir.empty() ? "as on disk" : frost.is_procedural() ? "procedural" : "imagenet-c";
+        auto store_error = [&](const evaluation::CorruptionError& e) {
+          store.add_results(run, {{f->model, e.corruption == "clean" ? data->name() : corrupted_name,
                                    {{"corruption", e.corruption}, {"severity", e.severity}, {"adapt", method},
-                                    {"frost_textures", frost.is_procedural() ? "procedural" : "imagenet-c"}},
+                                    {"frost_textures", textures}},
                                    "error", e.error, e.count}});
-        });
+        };
+        std::vector<evaluation::CorruptionError> errors;
+        if (f->corrupted_dir.empty()) {
+          errors = evaluation::evaluate_corruptions(*model, data, f->eval, store_error);
+        } else {
+          const ImageTransform transform{0, f->data.transform.crop, f->data.transform.grayscale};
+          errors = evaluation::evaluate_corrupted_folder(*model, f->corrupted_dir, data, f->eval, transform,
+                                                         f->data.class_list, f->strict, store_error);
+        }
         // mCE against AlexNet's ImageNet-C errors (meaningful for ImageNet models on ImageNet data).
         const evaluation::CeSummary summary =
             evaluation::summarize(errors, evaluation::alexnet_errors(), evaluation::kAlexNetCleanError);
         const nlohmann::json condition = {{"adapt", method}, {"baseline", "alexnet"}, {"corruptions", summary.corruptions},
-                                          {"frost_textures", frost.is_procedural() ? "procedural" : "imagenet-c"}};
+                                          {"frost_textures", textures}};
         store.add_results(run, {{f->model, data->name(), condition, "mce", summary.mce, data->size()},
                                 {f->model, data->name(), condition, "relative_mce", summary.relative_mce, data->size()}});
         if (g.json) {
@@ -115,7 +142,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
         } else {
           print_corruption_table({{method, summary}});
           std::cout << "(mCE relative to AlexNet's ImageNet-C errors over " << summary.corruptions
-                    << " of the 15 benchmark corruptions" << (frost.is_procedural() ? "; frost with procedural textures" : "")
+                    << " of the 15 benchmark corruptions" << (textures == "procedural" ? "; frost with procedural textures" : "")
                     << ")\n";
         }
         return;

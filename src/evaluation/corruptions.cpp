@@ -100,6 +100,58 @@ std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const Datas
   return results;
 }
 
+std::vector<std::string> missing_corrupted_folders(const std::filesystem::path& root,
+                                                   const CorruptionEvalOptions& options) {
+  std::vector<std::string> missing;
+  for (const auto& name : options.corruptions)
+    for (int severity : options.severities)
+      if (!std::filesystem::is_directory(root / name / std::to_string(severity)))
+        missing.push_back(name + "/" + std::to_string(severity));
+  return missing;
+}
+
+std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const std::filesystem::path& root,
+                                                       const DatasetPtr& clean, const CorruptionEvalOptions& options,
+                                                       const ImageTransform& transform,
+                                                       const std::optional<std::filesystem::path>& class_list,
+                                                       bool strict,
+                                                       const std::function<void(const CorruptionError&)>& on_result) {
+  options.validate();
+  if (!std::filesystem::is_directory(root))
+    throw IoError("corrupted folder '" + root.string() + "' does not exist");
+  const std::vector<std::string> missing = missing_corrupted_folders(root, options);
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    if (strict) throw InvalidArgument("missing in '" + root.string() + "': " + list);
+    log_warning("missing in ", root.string(), " (skipped): ", list);
+  }
+  std::vector<CorruptionError> results;
+  Progress progress("corrupted folder " + options.method(),
+                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) + (clean ? 1 : 0));
+  std::unique_ptr<adaptation::SelfLearner> learner;
+  if (options.adapt == Adapt::kSelfLearning)
+    learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
+  auto record = [&](CorruptionError e) {
+    results.push_back(e);
+    if (on_result) on_result(e);
+    progress.advance();
+  };
+  if (clean) record(error_on(model, clean, options, learner.get()));
+  for (const auto& name : options.corruptions)
+    for (int severity : options.severities) {
+      const auto dir = root / name / std::to_string(severity);
+      if (!std::filesystem::is_directory(dir)) continue;
+      auto data = std::make_shared<ImageFolder>(dir, transform, class_list);
+      if (learner && options.reset_per_corruption) learner->reset();
+      CorruptionError e = error_on(model, data, options, learner.get());
+      e.corruption = name;
+      e.severity = severity;
+      record(e);
+    }
+  return results;
+}
+
 const std::map<std::string, double>& alexnet_errors() {
   static const std::map<std::string, double> errors = {
       {"gaussian_noise", 0.886428}, {"shot_noise", 0.894468},        {"impulse_noise", 0.922640},

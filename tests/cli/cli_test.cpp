@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <torch/script.h>
 
+#include "robustlab/data/idx.h"
 #include "robustlab/store/store.h"
 #include "test_support.h"
 #include "torchscript_models.h"
@@ -314,6 +315,42 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   o = run(base + " --corruptions fog --adapt soft-pl");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("teacher copy"), std::string::npos) << o.out;
+}
+
+TEST(CliEval, CorruptedDirFromRobustlabCorruptAndMissingFolders) {
+  testing::TempDir dir;
+  // 20 Fashion-MNIST test images as an image folder with classes "0".."9".
+  const auto test = load_fashion_mnist("test");
+  for (int64_t i = 0; i < 20; ++i) {
+    const Example e = test->get(i);
+    const auto cls = dir / "clean" / std::to_string(e.label);
+    std::filesystem::create_directories(cls);
+    const torch::Tensor img = e.image[0].mul(255).round().to(torch::kUInt8).contiguous();
+    cv::imwrite((cls / (std::to_string(i) + ".png")).string(),
+                cv::Mat(28, 28, CV_8UC1, const_cast<uint8_t*>(img.data_ptr<uint8_t>())).clone());
+  }
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("corrupt --input " + (dir / "clean").string() + " --output " + (dir / "c").string() +
+                 " --corruptions fog --severities 1 --resize 32 --crop 32 --png" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const std::string eval = "eval --model " + model_path() + " --dataset " + (dir / "clean").string() +
+                           " --grayscale --resize 28 --crop 28 --corrupted-dir " + (dir / "c").string() +
+                           " --corruptions fog,contrast --severities 1" + db;
+  o = run(eval + " --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("missing in"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("contrast/1"), std::string::npos) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(json["errors"].size(), 2u);  // clean and fog/1
+  EXPECT_EQ(json["errors"][1]["corruption"], "fog");
+  EXPECT_EQ(json["errors"][1]["count"], 20);
+  o = run(eval + " --strict");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("contrast/1"), std::string::npos) << o.out;
+  // A 10-class model cannot be read through the ImageNet subsets.
+  o = run("eval --model " + model_path() + " --limit 8 --subset imagenet-r" + db);
+  EXPECT_EQ(o.code, 5) << o.out;
+  EXPECT_NE(o.out.find("1000"), std::string::npos) << o.out;
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "function_classifier.h"
+#include "test_support.h"
 #include "robustlab/core/error.h"
 #include "robustlab/evaluation/corruptions.h"
 
@@ -63,6 +66,40 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   EXPECT_EQ(options.method(), "rpl");
   EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);
   EXPECT_THROW(options.set_method("tent"), InvalidArgument);
+}
+
+TEST(CorruptedFolder, EvaluatesWhatIsThereAndNamesWhatIsMissing) {
+  testing::TempDir dir;
+  // <root>/brightness/5/{dark,bright}/*.png, written as robustlab corrupt would lay them out.
+  for (const char* cls : {"bright", "dark"}) {
+    std::filesystem::create_directories(dir / "brightness" / "5" / cls);
+    for (int i = 0; i < 3; ++i)
+      cv::imwrite((dir / "brightness" / "5" / cls / (std::to_string(i) + ".png")).string(),
+                  cv::Mat(32, 32, CV_8UC1, cv::Scalar(std::string(cls) == "dark" ? 200 : 220)));
+  }
+  testing::FunctionClassifier model(
+      [](const torch::Tensor& x) {
+        const torch::Tensor m = x.flatten(1).mean(1, true);
+        return torch::cat({m - 0.5, 0.5 - m}, 1);  // class 0 ("bright") when the image is bright
+      },
+      2);
+  CorruptionEvalOptions options;
+  options.corruptions = {"brightness", "fog"};
+  options.severities = {5};
+  const ImageTransform transform{0, 0, true};
+  EXPECT_EQ(missing_corrupted_folders(dir.path(), options), (std::vector<std::string>{"fog/5"}));
+  const auto results = evaluate_corrupted_folder(model, dir.path(), nullptr, options, transform, std::nullopt, false);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].corruption, "brightness");
+  EXPECT_EQ(results[0].count, 6);
+  EXPECT_DOUBLE_EQ(results[0].error, 0.5);  // every image is bright: the "dark" half is wrong
+  try {
+    evaluate_corrupted_folder(model, dir.path(), nullptr, options, transform, std::nullopt, true);
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("fog/5"), std::string::npos);
+  }
+  EXPECT_THROW(evaluate_corrupted_folder(model, dir / "none", nullptr, options, transform, std::nullopt, false), IoError);
 }
 
 }  // namespace

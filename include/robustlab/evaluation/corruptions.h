@@ -4,7 +4,9 @@
 // baseline (AlexNet's published ImageNet-C errors, or any baseline model's errors).
 #pragma once
 
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "robustlab/adaptation/self_learning.h"
 #include "robustlab/corruptions/corruptions.h"
 #include "robustlab/data/dataset.h"
+#include "robustlab/data/image_folder.h"
 #include "robustlab/models/classifier.h"
 
 namespace robustlab::evaluation {
@@ -59,6 +62,23 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
 std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
                                                   const CorruptionEvalOptions& options,
                                                   const std::function<void(const CorruptionError&)>& on_result = {});
+
+/// The corruption and severity folders of an ImageNet-C-style root
+/// (<root>/<corruption>/<severity>/<class>/<image>) that `options` asks for but that are missing.
+std::vector<std::string> missing_corrupted_folders(const std::filesystem::path& root,
+                                                   const CorruptionEvalOptions& options);
+
+/// As evaluate_corruptions, but on pre-generated images in an ImageNet-C-style folder (the
+/// released ImageNet-C, or `robustlab corrupt` output): each <corruption>/<severity> is an image
+/// folder read with `transform` and, when given, `class_list`. `clean` (may be null) gives the
+/// clean error. Missing corruption/severity folders are skipped (with a warning listing them) or,
+/// with `strict`, an InvalidArgument naming them before anything is evaluated.
+std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const std::filesystem::path& root,
+                                                       const DatasetPtr& clean, const CorruptionEvalOptions& options,
+                                                       const ImageTransform& transform,
+                                                       const std::optional<std::filesystem::path>& class_list,
+                                                       bool strict,
+                                                       const std::function<void(const CorruptionError&)>& on_result = {});
 
 /// AlexNet's mean top-1 error over the 5 severities of each of the 15 ImageNet-C benchmark
 /// corruptions (google-research/augmix imagenet.py, from hendrycks/robustness) and its clean error
