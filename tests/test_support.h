@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <vector>
 #include <random>
 #include <string>
 
@@ -33,5 +35,24 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Writes an .npy file by hand (numpy.lib.format), padding the header to 64 bytes.
+inline void write_npy(const std::filesystem::path& path, const std::string& descr, const std::string& shape,
+               const std::vector<uint8_t>& data, int version = 1) {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  const size_t prefix = version == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out << "\x93NUMPY" << static_cast<char>(version) << '\0';
+  const size_t n = header.size();
+  if (version == 1) {
+    out << static_cast<char>(n & 0xFF) << static_cast<char>(n >> 8);
+  } else {
+    for (int i = 0; i < 4; ++i) out << static_cast<char>((n >> (8 * i)) & 0xFF);
+  }
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
 
 }  // namespace robustlab::testing

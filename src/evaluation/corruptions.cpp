@@ -10,6 +10,7 @@
 #include "robustlab/core/log.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/corruptions/batch.h"
+#include "robustlab/data/npy.h"
 
 namespace robustlab::evaluation {
 
@@ -103,10 +104,16 @@ std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const Datas
 std::vector<std::string> missing_corrupted_folders(const std::filesystem::path& root,
                                                    const CorruptionEvalOptions& options) {
   std::vector<std::string> missing;
-  for (const auto& name : options.corruptions)
+  const bool npy = std::filesystem::exists(root / "labels.npy");  // CIFAR-10-C / CIFAR-100-C
+  for (const auto& name : options.corruptions) {
+    if (npy) {
+      if (!std::filesystem::exists(root / (name + ".npy"))) missing.push_back(name + ".npy");
+      continue;
+    }
     for (int severity : options.severities)
       if (!std::filesystem::is_directory(root / name / std::to_string(severity)))
         missing.push_back(name + "/" + std::to_string(severity));
+  }
   return missing;
 }
 
@@ -138,17 +145,24 @@ std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const 
     progress.advance();
   };
   if (clean) record(error_on(model, clean, options, learner.get()));
-  for (const auto& name : options.corruptions)
+  const bool npy = std::filesystem::exists(root / "labels.npy");
+  const torch::Tensor labels = npy ? read_npy_u8(root / "labels.npy") : torch::Tensor();
+  for (const auto& name : options.corruptions) {
+    const auto file = root / (name + ".npy");
+    if (npy && !std::filesystem::exists(file)) continue;
+    const torch::Tensor images = npy ? read_npy_u8(file) : torch::Tensor();  // all 5 severities, once
     for (int severity : options.severities) {
       const auto dir = root / name / std::to_string(severity);
-      if (!std::filesystem::is_directory(dir)) continue;
-      auto data = std::make_shared<ImageFolder>(dir, transform, class_list);
+      if (!npy && !std::filesystem::is_directory(dir)) continue;
+      const DatasetPtr data = npy ? cifar_c_severity(images, labels, severity, name)
+                                  : std::make_shared<ImageFolder>(dir, transform, class_list);
       if (learner && options.reset_per_corruption) learner->reset();
       CorruptionError e = error_on(model, data, options, learner.get());
       e.corruption = name;
       e.severity = severity;
       record(e);
     }
+  }
   return results;
 }
 

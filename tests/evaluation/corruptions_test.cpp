@@ -102,5 +102,32 @@ TEST(CorruptedFolder, EvaluatesWhatIsThereAndNamesWhatIsMissing) {
   EXPECT_THROW(evaluate_corrupted_folder(model, dir / "none", nullptr, options, transform, std::nullopt, false), IoError);
 }
 
+TEST(CorruptedFolder, ReadsCifarCNpyFiles) {
+  testing::TempDir dir;
+  // labels.npy and fog.npy: 10 images of 32x32x3 (5 severities x 2), image i bright when i is odd.
+  std::vector<uint8_t> labels, images;
+  for (int i = 0; i < 10; ++i) {
+    labels.push_back(static_cast<uint8_t>(i % 2));
+    images.insert(images.end(), 32 * 32 * 3, static_cast<uint8_t>(i % 2 ? 220 : 30));
+  }
+  testing::write_npy(dir / "labels.npy", "|u1", "10,", labels);
+  testing::write_npy(dir / "fog.npy", "|u1", "10, 32, 32, 3", images);
+  testing::FunctionClassifier model(
+      [](const torch::Tensor& x) {
+        const torch::Tensor m = x.flatten(1).mean(1, true);
+        return torch::cat({0.5 - m, m - 0.5}, 1);  // class 1 when bright
+      },
+      2);
+  CorruptionEvalOptions options;
+  options.corruptions = {"fog", "snow"};
+  options.severities = {1, 5};
+  EXPECT_EQ(missing_corrupted_folders(dir.path(), options), (std::vector<std::string>{"snow.npy"}));
+  const auto results = evaluate_corrupted_folder(model, dir.path(), nullptr, options, {}, std::nullopt, false);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].severity, 5);
+  EXPECT_EQ(results[1].count, 2);
+  EXPECT_DOUBLE_EQ(results[1].error, 0.0);
+}
+
 }  // namespace
 }  // namespace robustlab::evaluation

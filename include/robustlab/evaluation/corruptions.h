@@ -68,9 +68,10 @@ std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const Datas
 std::vector<std::string> missing_corrupted_folders(const std::filesystem::path& root,
                                                    const CorruptionEvalOptions& options);
 
-/// As evaluate_corruptions, but on pre-generated images in an ImageNet-C-style folder (the
-/// released ImageNet-C, or `robustlab corrupt` output): each <corruption>/<severity> is an image
-/// folder read with `transform` and, when given, `class_list`. `clean` (may be null) gives the
+/// As evaluate_corruptions, but on pre-generated images: an ImageNet-C-style folder (the released
+/// ImageNet-C, or `robustlab corrupt` output), where each <corruption>/<severity> is an image
+/// folder read with `transform` and, when given, `class_list`; or a CIFAR-10-C/100-C folder
+/// (recognised by its labels.npy), <corruption>.npy holding the five severities in blocks. `clean` (may be null) gives the
 /// clean error. Missing corruption/severity folders are skipped (with a warning listing them) or,
 /// with `strict`, an InvalidArgument naming them before anything is evaluated.
 std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const std::filesystem::path& root,
