@@ -27,6 +27,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     std::string corrupted_dir;
     bool strict = false;
     std::string subset;
+    int64_t baseline_run = 0;
     evaluation::CorruptionEvalOptions eval;
   };
   auto f = std::make_shared<Flags>();
@@ -62,6 +63,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
                   "Evaluate on pre-generated images in the ImageNet-C layout <dir>/<corruption>/<severity>/<class>/ "
                   "(centre crop --crop only, no resize) instead of corrupting on the fly; the clean error comes from "
                   "--dataset");
+  cmd->add_option("--baseline-run", f->baseline_run,
+                  "Normalise CE/mCE by the errors stored by this earlier eval run (e.g. the same model without "
+                  "adaptation, or a baseline model) instead of AlexNet's ImageNet-C errors");
   cmd->add_flag("--strict", f->strict, "With --corrupted-dir: fail when a corruption or severity folder is missing");
   cmd->add_option("--subset", f->subset,
                   "imagenet-r, imagenet-a (the 200-class masked logits) or imagenet-d (the many-to-one mapping) for a "
@@ -125,11 +129,26 @@ void add_eval_command(CLI::App& app, Globals& g) {
           errors = evaluation::evaluate_corrupted_folder(*model, f->corrupted_dir, data, f->eval, transform,
                                                          f->data.class_list, f->strict, store_error);
         }
-        // mCE against AlexNet's ImageNet-C errors (meaningful for ImageNet models on ImageNet data).
-        const evaluation::CeSummary summary =
-            evaluation::summarize(errors, evaluation::alexnet_errors(), evaluation::kAlexNetCleanError);
-        const nlohmann::json condition = {{"adapt", method}, {"baseline", "alexnet"}, {"corruptions", summary.corruptions},
-                                          {"frost_textures", textures}};
+        // mCE against AlexNet's ImageNet-C errors (meaningful for ImageNet models on ImageNet data)
+        // or against the errors an earlier run stored.
+        std::map<std::string, double> baseline = evaluation::alexnet_errors();
+        double baseline_clean = evaluation::kAlexNetCleanError;
+        std::string baseline_name = "alexnet";
+        if (f->baseline_run > 0) {
+          std::vector<evaluation::CorruptionError> stored;
+          for (const auto& r : store.results({.run_id = f->baseline_run, .metric = "error"}))
+            if (r.row.condition.contains("corruption"))
+              stored.push_back({r.row.condition["corruption"].get<std::string>(), r.row.condition.value("severity", 0),
+                                r.row.value, r.row.count});
+          if (stored.empty())
+            throw InvalidArgument("eval: run " + std::to_string(f->baseline_run) + " stored no corruption errors");
+          baseline = evaluation::mean_errors(stored);
+          baseline_clean = evaluation::summarize(stored, baseline, 0).clean_error;
+          baseline_name = "run " + std::to_string(f->baseline_run);
+        }
+        const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
+        const nlohmann::json condition = {{"adapt", method}, {"baseline", baseline_name},
+                                          {"corruptions", summary.corruptions}, {"frost_textures", textures}};
         store.add_results(run, {{f->model, data->name(), condition, "mce", summary.mce, data->size()},
                                 {f->model, data->name(), condition, "relative_mce", summary.relative_mce, data->size()}});
         if (g.json) {
@@ -137,11 +156,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
           for (const auto& e : errors)
             rows.push_back({{"corruption", e.corruption}, {"severity", e.severity}, {"error", e.error}, {"count", e.count}});
           print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"adapt", method},
-                      {"errors", rows}, {"mce_alexnet", summary.mce}, {"relative_mce_alexnet", summary.relative_mce},
+                      {"errors", rows}, {"mce", summary.mce}, {"relative_mce", summary.relative_mce},
+                      {"mce_baseline", baseline_name},
                       {"benchmark_corruptions", summary.corruptions}, {"frost_textures", frost.description()}});
         } else {
           print_corruption_table({{method, summary}});
-          std::cout << "(mCE relative to AlexNet's ImageNet-C errors over " << summary.corruptions
+          std::cout << "(mCE relative to " << (f->baseline_run > 0 ? baseline_name : "AlexNet's ImageNet-C errors")
+                    << " over " << summary.corruptions
                     << " of the 15 benchmark corruptions" << (textures == "procedural" ? "; frost with procedural textures" : "")
                     << ")\n";
         }

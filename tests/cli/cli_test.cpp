@@ -292,6 +292,7 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   ASSERT_EQ(json["errors"].size(), 5u);  // clean + 2 corruptions x 2 severities
   EXPECT_EQ(json["errors"][0]["corruption"], "clean");
   EXPECT_EQ(json["benchmark_corruptions"], 2);
+  EXPECT_EQ(json["mce_baseline"], "alexnet");
   Store store(db);
   const auto errors = store.results({.metric = "error"});
   ASSERT_EQ(errors.size(), 5u);
@@ -302,6 +303,14 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   o = run(base + " --corruptions fog --severities 3 --adapt rpl --lr 0.001 --json");
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_NE(o.out.find("\"adapt\": \"rpl\""), std::string::npos) << o.out;
+
+  // mCE against the first run (BN adaptation): the same command again gives exactly 1.
+  o = run(base + " --corruptions fog,contrast --severities 2,5 --adapt bn --baseline-run 1 --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto again = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(again["mce_baseline"], "run 1");
+  EXPECT_DOUBLE_EQ(again["mce"].get<double>(), 1.0);
+  EXPECT_EQ(run(base + " --corruptions fog --baseline-run 99").code, 2);
 
   // Bad input: adaptation without corruptions, unknown methods and parameter sets.
   o = run(base + " --adapt bn");
