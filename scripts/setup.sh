@@ -9,7 +9,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopencv-dev libsqlite3-dev sqlite3
   libcli11-dev nlohmann-json3-dev libxtensor-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  chromium curl
   dataset-fashion-mnist
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -11,6 +11,7 @@
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
+#include "robustlab/report/report.h"
 
 namespace robustlab::cli {
 
@@ -22,6 +23,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t attack_limit = 100;
     int64_t attack_steps = 100;
     int64_t corruption_limit = 500;
+    std::string report = "robustlab-report.html";
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -34,6 +36,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--attack-steps", f->attack_steps, "FMN steps")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--report", f->report, "Where to write the HTML report of this run (empty: no report)")
+      ->capture_default_str();
   cmd->add_option("--corruption-limit", f->corruption_limit,
                   "Fashion-MNIST-C (15 corruptions x 5 severities) on the first N test images (0: skip)")
       ->check(CLI::NonNegativeNumber)
@@ -46,7 +50,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"dataset", dataset_config(f->data)}, {"attack_limit", f->attack_limit},
                              {"attack_steps", f->attack_steps}, {"corruption_limit", f->corruption_limit},
                              {"frost_textures", corruptions::FrostTextures::procedural().description()}};
+    int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
+      run_id = run;
       const DefaultModel dm = default_model(f->model, [&](const EpochStats& s) {
         store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
         log_info("epoch ", s.epoch, ": loss ", fixed(s.loss, 4), ", train accuracy ", fixed(s.train_accuracy, 4),
@@ -73,8 +79,14 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           const attacks::NormSummary summary = attacks::summarize(norms);
           const double median = summary.median, success = summary.success_rate;
           const nlohmann::json condition = {{"attack", "fmn"}, {"norm", attacks::to_string(norm)}};
-          store.add_results(run, {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
-                                  {model, attacked->name(), condition, "success_rate", success, norms.size(0)}});
+          std::vector<ResultRow> rows = {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
+                                         {model, attacked->name(), condition, "success_rate", success, norms.size(0)}};
+          for (int64_t i = 0; i < norms.size(0); ++i) {  // per sample, for the robustness curve
+            nlohmann::json c = condition;
+            c["sample"] = i;
+            rows.push_back({model, attacked->name(), c, "min_norm", norms[i].item<double>(), 1});
+          }
+          store.add_results(run, rows);
           attack_json.push_back({{"norm", attacks::to_string(norm)}, {"median_norm", median}, {"success_rate", success},
                                  {"images", norms.size(0)}});
           attack_rows.push_back({"fmn-" + attacks::to_string(norm), std::to_string(norms.size(0)), fixed(success, 4),
@@ -138,6 +150,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                   << g.db << "\n";
       }
     });
+    if (!f->report.empty()) {
+      const Store store(g.db);
+      report::write_report(store, {.run = run_id, .title = "robustlab benchmark"}, f->report);
+      std::cerr << "report: " << std::filesystem::absolute(f->report).string() << "\n";
+    }
   });
 }
 

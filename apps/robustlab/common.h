@@ -71,5 +71,7 @@ void add_benchmark_command(CLI::App& app, Globals& globals);
 void add_human_command(CLI::App& app, Globals& globals);
 void add_attack_command(CLI::App& app, Globals& globals);
 void add_corrupt_command(CLI::App& app, Globals& globals);
+void add_report_command(CLI::App& app, Globals& globals);
+void add_serve_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   cli::add_benchmark_command(app, globals);
   cli::add_attack_command(app, globals);
   cli::add_corrupt_command(app, globals);
+  cli::add_report_command(app, globals);
+  cli::add_serve_command(app, globals);
   cli::add_human_command(app, globals);
 
   std::signal(SIGINT, on_signal);

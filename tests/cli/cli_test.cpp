@@ -37,7 +37,7 @@ Output run(const std::string& args) {
 std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare", "corrupt"}) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare", "corrupt", "report", "serve"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;

@@ -1,0 +1,499 @@
+// The HTML report (report.h). Plots are drawn here as inline SVG (no charting library: the report
+// must open offline and a few hundred lines cover bars, lines, a heatmap and a dot plot). Curves
+// follow the papers' presentations: robustness (security-evaluation) curves of robust accuracy
+// against epsilon (Pintor et al., arXiv:2102.12827), the ImageNet-C error heatmap and mCE
+// (Hendrycks & Dietterich, arXiv:1903.12261), and the shape-bias plot of model-vs-human
+// (Geirhos et al., arXiv:2106.07411).
+#include "robustlab/report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "robustlab/core/paths.h"
+
+namespace robustlab::report {
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string num(double v, int digits = 4) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// A data: URI with the CSV, percent-encoded (no external URL anywhere in the page).
+std::string csv_link(const std::string& file, const std::vector<std::string>& header,
+                     const std::vector<std::vector<std::string>>& rows) {
+  const std::string csv = csv_table(header, rows);
+  std::string uri = "data:text/csv;charset=utf-8,";
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : csv) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ' ') {
+      uri += c == ' ' ? std::string("%20") : std::string(1, static_cast<char>(c));
+    } else {
+      uri += '%';
+      uri += hex[c >> 4];
+      uri += hex[c & 15];
+    }
+  }
+  return "<a class=\"csv\" download=\"" + escape(file) + "\" href=\"" + uri + "\">data (CSV)</a>";
+}
+
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                  const std::string& csv_name) {
+  std::ostringstream out;
+  out << "<table class=\"sortable\"><thead><tr>";
+  for (const auto& h : header) out << "<th>" << escape(h) << "</th>";
+  out << "</tr></thead><tbody>";
+  for (const auto& row : rows) {
+    out << "<tr>";
+    for (const auto& cell : row) out << "<td>" << escape(cell) << "</td>";
+    out << "</tr>";
+  }
+  out << "</tbody></table><p>" << csv_link(csv_name, header, rows) << "</p>";
+  return out.str();
+}
+
+std::string figure(const std::string& svg, const std::string& caption, const std::string& csv) {
+  return "<figure>" + svg + "<figcaption>" + escape(caption) + " " + csv + "</figcaption></figure>";
+}
+
+const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+// Horizontal bars: one row per label, one bar per series.
+std::string bars(const std::vector<std::string>& labels, const std::vector<std::string>& series,
+                 const std::vector<std::vector<double>>& values, double max_value, const std::string& axis) {
+  const int bar = 12, gap = 6, width = 420;
+  size_t longest = 0;
+  for (const auto& l : labels) longest = std::max(longest, l.size());
+  const int left = 20 + 6 * static_cast<int>(std::min<size_t>(longest, 60));
+  size_t longest_series = 0;
+  for (const auto& n : series) longest_series = std::max(longest_series, n.size());
+  const int row = bar * static_cast<int>(series.size()) + gap;
+  const int height = 30 + row * static_cast<int>(labels.size()) + 30;
+  std::ostringstream s;
+  s << "<svg width=\"" << left + width + 40 + 7 * static_cast<int>(longest_series)
+    << "\" height=\"" << height
+    << "\" role=\"img\">";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const int y = 20 + static_cast<int>(i) * row;
+    s << "<text x=\"" << left - 6 << "\" y=\"" << y + row / 2 << "\" text-anchor=\"end\" font-size=\"11\">"
+      << escape(labels[i]) << "</text>";
+    for (size_t k = 0; k < series.size(); ++k) {
+      const double v = values[k][i];
+      if (!std::isfinite(v)) continue;
+      const double w = std::max(0.0, v / max_value * width);
+      s << "<rect x=\"" << left << "\" y=\"" << y + static_cast<int>(k) * bar << "\" width=\"" << num(w, 1)
+        << "\" height=\"" << bar - 1 << "\" fill=\"" << kPalette[k % 8] << "\"><title>" << escape(series[k]) << ": "
+        << num(v) << "</title></rect>";
+    }
+  }
+  const int axis_y = 20 + row * static_cast<int>(labels.size());
+  s << "<line x1=\"" << left << "\" y1=\"" << axis_y << "\" x2=\"" << left + width << "\" y2=\"" << axis_y
+    << "\" stroke=\"#333\"/>";
+  for (int t = 0; t <= 4; ++t)
+    s << "<text x=\"" << left + width * t / 4 << "\" y=\"" << axis_y + 14 << "\" font-size=\"10\" text-anchor=\"middle\">"
+      << num(max_value * t / 4, 2) << "</text>";
+  s << "<text x=\"" << left + width / 2 << "\" y=\"" << axis_y + 28 << "\" font-size=\"11\" text-anchor=\"middle\">"
+    << escape(axis) << "</text>";
+  for (size_t k = 0; k < series.size() && series.size() > 1; ++k)
+    s << "<rect x=\"" << left + width + 10 << "\" y=\"" << 20 + 16 * static_cast<int>(k) << "\" width=\"10\" height=\"10\" fill=\""
+      << kPalette[k % 8] << "\"/><text x=\"" << left + width + 24 << "\" y=\"" << 29 + 16 * static_cast<int>(k)
+      << "\" font-size=\"11\">" << escape(series[k]) << "</text>";
+  s << "</svg>";
+  return s.str();
+}
+
+// Lines through (x, y) points, one per series, on [0, x_max] x [0, 1].
+std::string lines(const std::vector<std::string>& series, const std::vector<std::vector<std::pair<double, double>>>& points,
+                  double x_max, const std::string& x_label, const std::string& y_label) {
+  const int left = 50, top = 15, width = 420, height = 240;
+  size_t longest = 0;
+  for (const auto& n : series) longest = std::max(longest, n.size());
+  auto px = [&](double x) { return left + x / x_max * width; };
+  auto py = [&](double y) { return top + (1 - y) * height; };
+  std::ostringstream s;
+  s << "<svg width=\"" << left + width + 40 + 7 * static_cast<int>(longest)
+    << "\" height=\"" << top + height + 45
+    << "\" role=\"img\">";
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << width << "\" height=\"" << height
+    << "\" fill=\"none\" stroke=\"#333\"/>";
+  for (int t = 0; t <= 4; ++t) {
+    s << "<text x=\"" << px(x_max * t / 4) << "\" y=\"" << top + height + 14 << "\" font-size=\"10\" text-anchor=\"middle\">"
+      << num(x_max * t / 4, 3) << "</text>";
+    s << "<text x=\"" << left - 4 << "\" y=\"" << py(t / 4.0) + 3 << "\" font-size=\"10\" text-anchor=\"end\">"
+      << num(t / 4.0, 2) << "</text>";
+  }
+  s << "<text x=\"" << left + width / 2 << "\" y=\"" << top + height + 30 << "\" font-size=\"11\" text-anchor=\"middle\">"
+    << escape(x_label) << "</text><text x=\"12\" y=\"" << top + height / 2 << "\" font-size=\"11\" transform=\"rotate(-90 12 "
+    << top + height / 2 << ")\" text-anchor=\"middle\">" << escape(y_label) << "</text>";
+  for (size_t k = 0; k < series.size(); ++k) {
+    s << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" << kPalette[k % 8] << "\" points=\"";
+    for (const auto& [x, y] : points[k]) s << num(px(x), 1) << "," << num(py(y), 1) << " ";
+    s << "\"><title>" << escape(series[k]) << "</title></polyline>";
+    s << "<line x1=\"" << left + width + 10 << "\" y1=\"" << top + 10 + 16 * static_cast<int>(k) << "\" x2=\"" << left + width + 24
+      << "\" y2=\"" << top + 10 + 16 * static_cast<int>(k) << "\" stroke-width=\"2\" stroke=\"" << kPalette[k % 8]
+      << "\"/><text x=\"" << left + width + 28 << "\" y=\"" << top + 14 + 16 * static_cast<int>(k) << "\" font-size=\"11\">"
+      << escape(series[k]) << "</text>";
+  }
+  s << "</svg>";
+  return s.str();
+}
+
+// A heatmap of values in [0, 1] (white to dark red); NaN cells stay grey.
+std::string heatmap(const std::vector<std::string>& rows, const std::vector<std::string>& cols,
+                    const std::vector<std::vector<double>>& values) {
+  const int left = 150, top = 20, cell = 34, h = 18;
+  std::ostringstream s;
+  s << "<svg width=\"" << left + cell * static_cast<int>(cols.size()) + 20
+    << "\" height=\"" << top + h * static_cast<int>(rows.size()) + 10 << "\" role=\"img\">";
+  for (size_t j = 0; j < cols.size(); ++j)
+    s << "<text x=\"" << left + cell * static_cast<int>(j) + cell / 2 << "\" y=\"" << top - 6
+      << "\" font-size=\"11\" text-anchor=\"middle\">" << escape(cols[j]) << "</text>";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int y = top + h * static_cast<int>(i);
+    s << "<text x=\"" << left - 6 << "\" y=\"" << y + 13 << "\" font-size=\"11\" text-anchor=\"end\">" << escape(rows[i])
+      << "</text>";
+    for (size_t j = 0; j < cols.size(); ++j) {
+      const double v = values[i][j];
+      std::string fill = "#ddd";
+      if (std::isfinite(v)) {
+        const int shade = static_cast<int>(255 * (1 - std::clamp(v, 0.0, 1.0)));
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "#%02x%02x%02x", 200 + shade * 55 / 255, shade, shade);
+        fill = buf;
+      }
+      s << "<rect x=\"" << left + cell * static_cast<int>(j) << "\" y=\"" << y << "\" width=\"" << cell - 1 << "\" height=\""
+        << h - 1 << "\" fill=\"" << fill << "\"><title>" << escape(rows[i]) << " " << escape(cols[j]) << ": " << num(v)
+        << "</title></rect>";
+      if (std::isfinite(v))
+        s << "<text x=\"" << left + cell * static_cast<int>(j) + cell / 2 << "\" y=\"" << y + 13
+          << "\" font-size=\"9\" text-anchor=\"middle\" fill=\"" << (v > 0.5 ? "#fff" : "#000") << "\">" << num(v, 2)
+          << "</text>";
+    }
+  }
+  s << "</svg>";
+  return s.str();
+}
+
+// ---- data ----------------------------------------------------------------------------------------
+
+std::string condition_string(const nlohmann::json& c, const std::string& key) {
+  if (!c.is_object() || !c.contains(key)) return "";
+  return c[key].is_string() ? c[key].get<std::string>() : c[key].dump();
+}
+
+struct Section {
+  std::string id, title, body;
+};
+
+std::string section_runs(const std::vector<RunRecord>& runs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : runs) {
+    const char* status = r.status == RunStatus::kCompleted ? "completed" : r.status == RunStatus::kFailed ? "failed" : "running";
+    rows.push_back({std::to_string(r.id), r.command, status, r.started_at, r.ended_at, std::to_string(r.seed), r.version,
+                    r.config.dump(), r.message});
+  }
+  return table({"run", "command", "status", "started", "ended", "seed", "version", "configuration", "message"}, rows,
+               "runs.csv");
+}
+
+std::string section_clean(const std::vector<StoredResult>& results) {
+  std::map<std::string, double> error;  // "model on dataset (run)" -> error
+  for (const auto& r : results) {
+    if (r.row.metric != "error") continue;
+    const bool plain = r.row.condition.is_null() || r.row.condition.empty();
+    const bool clean = condition_string(r.row.condition, "corruption") == "clean";  // from a corruption benchmark
+    if (!plain && !clean) continue;
+    const std::string adapt = condition_string(r.row.condition, "adapt");
+    error[r.row.model + " on " + r.row.dataset + (clean && !adapt.empty() ? " · " + adapt : "") + " (run " +
+          std::to_string(r.run_id) + ")"] = r.row.value;
+  }
+  if (error.empty()) return "";
+  std::vector<std::string> labels;
+  std::vector<double> values;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [k, v] : error) {
+    labels.push_back(k);
+    values.push_back(v);
+    rows.push_back({k, num(v)});
+  }
+  const double max = std::max(0.05, *std::max_element(values.begin(), values.end()) * 1.1);
+  return figure(bars(labels, {"error"}, {values}, max, "top-1 error"), "Clean error per model.",
+                csv_link("clean_error.csv", {"model", "error"}, rows));
+}
+
+std::string section_corruptions(const std::vector<StoredResult>& results) {
+  // (run, model, adapt) -> corruption -> severity -> error
+  using Key = std::tuple<int64_t, std::string, std::string>;
+  std::map<Key, std::map<std::string, std::map<int, double>>> grid;
+  std::set<std::string> names;
+  std::set<int> severities;
+  for (const auto& r : results) {
+    const std::string corruption = condition_string(r.row.condition, "corruption");
+    if (r.row.metric != "error" || corruption.empty() || corruption == "clean") continue;
+    const int severity = r.row.condition.value("severity", 0);
+    grid[{r.run_id, r.row.model, condition_string(r.row.condition, "adapt")}][corruption][severity] = r.row.value;
+    names.insert(corruption);
+    severities.insert(severity);
+  }
+  if (grid.empty()) return "";
+  std::ostringstream out;
+  out << "<div class=\"grid\">";
+  const std::vector<std::string> corruption_list(names.begin(), names.end());
+  std::vector<std::string> methods;
+  std::vector<std::vector<double>> means;
+  std::vector<std::vector<std::string>> mean_rows;
+  for (const auto& [key, by_corruption] : grid) {
+    const auto& [run, model, adapt] = key;
+    const std::string label = model + " · " + (adapt.empty() ? "none" : adapt) + " (run " + std::to_string(run) + ")";
+    std::vector<std::string> cols;
+    for (int s : severities) cols.push_back("s" + std::to_string(s));
+    std::vector<std::vector<double>> values;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<double> mean_of;
+    for (const auto& c : corruption_list) {
+      std::vector<double> row;
+      double sum = 0;
+      int n = 0;
+      for (int s : severities) {
+        const auto it = by_corruption.find(c);
+        const bool has = it != by_corruption.end() && it->second.count(s);
+        const double v = has ? it->second.at(s) : std::numeric_limits<double>::quiet_NaN();
+        row.push_back(v);
+        if (has) {
+          sum += v;
+          ++n;
+          rows.push_back({c, std::to_string(s), num(v)});
+        }
+      }
+      values.push_back(row);
+      mean_of.push_back(n ? sum / n : std::numeric_limits<double>::quiet_NaN());
+    }
+    out << figure(heatmap(corruption_list, cols, values), "Error per corruption and severity: " + label + ".",
+                  csv_link("corruption_errors_run" + std::to_string(run) + "_" + (adapt.empty() ? "none" : adapt) + ".csv",
+                           {"corruption", "severity", "error"}, rows));
+    methods.push_back(label);
+    means.push_back(mean_of);
+    for (size_t i = 0; i < corruption_list.size(); ++i) mean_rows.push_back({label, corruption_list[i], num(mean_of[i])});
+  }
+  out << "</div>";
+  out << figure(bars(corruption_list, methods, means, 1.0, "mean error over severities"),
+                "Mean error per corruption and adaptation method.",
+                csv_link("corruption_mean_errors.csv", {"model and method", "corruption", "mean error"}, mean_rows));
+  std::vector<std::vector<std::string>> mce_rows;
+  for (const auto& r : results)
+    if (r.row.metric == "mce" || r.row.metric == "relative_mce")
+      mce_rows.push_back({std::to_string(r.run_id), r.row.model, condition_string(r.row.condition, "adapt"),
+                          condition_string(r.row.condition, "baseline"), r.row.metric, num(r.row.value),
+                          condition_string(r.row.condition, "frost_textures")});
+  if (!mce_rows.empty())
+    out << "<h3>mCE per adaptation method</h3>"
+        << table({"run", "model", "adapt", "baseline", "metric", "value", "frost textures"}, mce_rows, "mce.csv");
+  return out.str();
+}
+
+std::string section_attacks(const std::vector<StoredResult>& results) {
+  std::map<std::string, std::vector<double>> norms;  // "attack Lp (run)" -> per-sample minimal norms
+  for (const auto& r : results)
+    if (r.row.metric == "min_norm")
+      norms[condition_string(r.row.condition, "attack") + " " + condition_string(r.row.condition, "norm") + " · " +
+            r.row.model + " (run " + std::to_string(r.run_id) + ")"]
+          .push_back(r.row.value);
+  std::vector<std::vector<std::string>> medians;
+  for (const auto& r : results)
+    if (r.row.metric == "median_norm")
+      medians.push_back({std::to_string(r.run_id), r.row.model, condition_string(r.row.condition, "attack"),
+                         condition_string(r.row.condition, "norm"), num(r.row.value)});
+  if (norms.empty() && medians.empty()) return "";
+  std::ostringstream out;
+  // One plot per norm (the scales differ): robust accuracy = fraction with minimal norm > eps.
+  std::map<std::string, std::vector<std::string>> by_norm;
+  for (const auto& [name, v] : norms) {
+    const size_t space = name.find(' ');
+    by_norm[name.substr(space + 1, name.find(" · ") - space - 1)].push_back(name);
+  }
+  for (const auto& [norm, names] : by_norm) {
+    double x_max = 0;
+    for (const auto& n : names)
+      for (double v : norms[n])
+        if (std::isfinite(v)) x_max = std::max(x_max, v);
+    x_max = x_max > 0 ? x_max * 1.05 : 1.0;
+    std::vector<std::vector<std::pair<double, double>>> curves;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& n : names) {
+      std::vector<double> v = norms[n];
+      std::sort(v.begin(), v.end());
+      std::vector<std::pair<double, double>> curve;
+      for (int k = 0; k <= 100; ++k) {
+        const double eps = x_max * k / 100;
+        const double robust = static_cast<double>(v.end() - std::upper_bound(v.begin(), v.end(), eps)) /
+                              static_cast<double>(v.size());
+        curve.emplace_back(eps, robust);
+        if (k % 10 == 0) rows.push_back({n, num(eps), num(robust)});
+      }
+      curves.push_back(curve);
+    }
+    out << figure(lines(names, curves, x_max, "epsilon (" + norm + ")", "robust accuracy"),
+                  "Robust accuracy against the perturbation budget, " + norm + ", from per-sample minimal norms.",
+                  csv_link("robust_accuracy_" + norm + ".csv", {"attack", "epsilon", "robust accuracy"}, rows));
+  }
+  if (!medians.empty())
+    out << "<h3>Median minimal perturbation</h3>"
+        << table({"run", "model", "attack", "norm", "median norm"}, medians, "median_norms.csv");
+  return out.str();
+}
+
+std::string section_human(const std::vector<StoredResult>& results) {
+  std::map<std::string, std::map<std::string, double>> overall;  // model -> metric -> value
+  std::map<std::string, std::map<std::string, double>> consistency;  // dataset -> model -> kappa
+  std::map<std::string, double> shape_bias;
+  for (const auto& r : results) {
+    const bool plain = r.row.condition.is_null() || r.row.condition.empty();
+    if (r.row.dataset == "model-vs-human" && plain) overall[r.row.model][r.row.metric] = r.row.value;
+    if (r.row.metric == "error_consistency" && plain && r.row.dataset != "model-vs-human")
+      consistency[r.row.dataset][r.row.model] = r.row.value;
+    if (r.row.metric == "shape_bias") shape_bias[r.row.model] = r.row.value;
+  }
+  if (overall.empty() && shape_bias.empty()) return "";
+  std::ostringstream out;
+  if (!overall.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [model, m] : overall) {
+      auto get = [&](const char* k) { return m.count(k) ? num(m.at(k), 3) : ""; };
+      rows.push_back({model, get("ood_accuracy"), get("accuracy_difference"), get("observed_consistency"),
+                      get("error_consistency"), get("mean_rank")});
+    }
+    out << "<h3>Benchmark table</h3>"
+        << table({"model", "OOD accuracy", "accuracy difference", "observed consistency", "error consistency", "mean rank"},
+                 rows, "model_vs_human.csv");
+  }
+  if (!consistency.empty()) {
+    std::set<std::string> models;
+    for (const auto& [d, m] : consistency)
+      for (const auto& [model, v] : m) models.insert(model);
+    std::vector<std::string> datasets, series(models.begin(), models.end());
+    std::vector<std::vector<double>> values(series.size());
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [d, m] : consistency) {
+      datasets.push_back(d);
+      for (size_t k = 0; k < series.size(); ++k) {
+        const auto it = m.find(series[k]);
+        values[k].push_back(it == m.end() ? std::numeric_limits<double>::quiet_NaN() : std::max(0.0, it->second));
+        if (it != m.end()) rows.push_back({d, series[k], num(it->second)});
+      }
+    }
+    out << figure(bars(datasets, series, values, 1.0, "error consistency (kappa; negative values drawn at 0)"),
+                  "Error consistency with human observers per dataset.",
+                  csv_link("error_consistency.csv", {"dataset", "observer", "kappa"}, rows));
+  }
+  if (!shape_bias.empty()) {
+    // Shape bias as in model-vs-human: fraction of shape decisions on cue-conflict images, 0..1.
+    std::vector<std::string> labels;
+    std::vector<double> values;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [observer, b] : shape_bias) {
+      labels.push_back(observer);
+      values.push_back(b);
+      rows.push_back({observer, num(b)});
+    }
+    out << figure(bars(labels, {"shape bias"}, {values}, 1.0, "fraction of shape decisions (0: texture, 1: shape)"),
+                  "Shape bias on cue-conflict stimuli.", csv_link("shape_bias.csv", {"observer", "shape bias"}, rows));
+  }
+  return out.str();
+}
+
+const char* kStyle = R"(body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}
+th{background:#f0f0f0;cursor:pointer}td{max-width:420px;overflow-wrap:anywhere}figure{margin:1em 0}
+figcaption{font-size:.85em;color:#444;max-width:360px}.grid{display:flex;flex-wrap:wrap;gap:1em}.empty{color:#666;font-style:italic}nav a{margin-right:1em})";
+
+// Click a header to sort by that column (numbers numerically); nothing else needs script.
+const char* kScript = R"(document.querySelectorAll('table.sortable th').forEach(function(th, col) {
+  th.addEventListener('click', function() {
+    var body = th.closest('table').tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var asc = th.dataset.asc !== '1';
+    rows.sort(function(a, b) {
+      var x = a.cells[col].textContent, y = b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return asc ? r : -r;
+    });
+    th.dataset.asc = asc ? '1' : '0';
+    rows.forEach(function(r) { body.appendChild(r); });
+  });
+});
+document.body.setAttribute('data-rendered', 'ok');)";
+
+}  // namespace
+
+std::string render_html(const Store& store, const ReportOptions& options) {
+  std::vector<RunRecord> runs = store.runs();
+  std::vector<StoredResult> results;
+  std::string notice;
+  if (options.run) {
+    const auto run = store.run(*options.run);
+    if (!run) {
+      notice = "Run " + std::to_string(*options.run) + " does not exist in " + store.path().string() + ".";
+      runs.clear();
+    } else {
+      runs = {*run};
+      results = store.results({.run_id = *options.run});
+    }
+  } else {
+    results = store.results();
+  }
+  if (notice.empty() && results.empty())
+    notice = runs.empty() ? "The results store " + store.path().string() + " is empty: run a robustlab command first."
+                          : "No results recorded yet.";
+  std::vector<Section> sections = {
+      {"clean", "Clean error", section_clean(results)},
+      {"corruptions", "Corruption benchmark", section_corruptions(results)},
+      {"adversarial", "Adversarial robustness", section_attacks(results)},
+      {"human", "Model vs. human", section_human(results)},
+      {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
+  };
+  std::ostringstream html;
+  html << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape(options.title) << "</title>";
+  if (options.refresh_seconds > 0) html << "<meta http-equiv=\"refresh\" content=\"" << options.refresh_seconds << "\">";
+  html << "<style>" << kStyle << "</style></head><body><h1>" << escape(options.title) << "</h1><p>Results database "
+       << escape(store.path().string()) << (options.run ? ", run " + std::to_string(*options.run) : ", all runs") << ".</p>";
+  if (!notice.empty()) html << "<p class=\"empty\" id=\"empty\">" << escape(notice) << "</p>";
+  html << "<nav>";
+  for (const auto& s : sections)
+    if (!s.body.empty()) html << "<a href=\"#" << s.id << "\">" << escape(s.title) << "</a>";
+  html << "</nav>";
+  for (const auto& s : sections)
+    if (!s.body.empty()) html << "<section id=\"" << s.id << "\"><h2>" << escape(s.title) << "</h2>" << s.body << "</section>";
+  html << "<script>" << kScript << "</script></body></html>\n";
+  return html.str();
+}
+
+void write_report(const Store& store, const ReportOptions& options, const std::filesystem::path& path) {
+  write_text_file(path, render_html(store, options));
+}
+
+}  // namespace robustlab::report

@@ -1,0 +1,65 @@
+// The HTML report: a section per kind of stored result, CSV links, no external URL, escaping, and
+// empty-state pages for an empty store and a missing run.
+#include <gtest/gtest.h>
+
+#include "robustlab/report/report.h"
+#include "test_support.h"
+
+namespace robustlab::report {
+namespace {
+
+bool has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
+
+TEST(Report, HasASectionForEachKindOfResult) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("eval", {{"model", "m.pt"}}, 3);
+  std::vector<ResultRow> rows = {{"<script>m</script>", "fmnist", {}, "error", 0.125, 100}};
+  for (const char* c : {"fog", "contrast"})
+    for (int s = 1; s <= 2; ++s)
+      rows.push_back({"m", "fmnist", {{"corruption", c}, {"severity", s}, {"adapt", "bn"}}, "error", 0.1 * s, 100});
+  rows.push_back({"m", "fmnist", {{"adapt", "bn"}, {"baseline", "alexnet"}}, "mce", 0.7, 100});
+  for (int i = 0; i < 4; ++i)
+    rows.push_back({"m", "fmnist", {{"attack", "fmn"}, {"norm", "L2"}, {"sample", i}}, "min_norm", 0.5 * (i + 1), 1});
+  rows.push_back({"m", "fmnist", {{"attack", "fmn"}, {"norm", "L2"}}, "median_norm", 1.25, 4});
+  rows.push_back({"resnet50", "model-vs-human", {}, "error_consistency", 0.208, 0});
+  rows.push_back({"resnet50", "sketch", {}, "error_consistency", 0.3, 0});
+  rows.push_back({"resnet50", "cue-conflict", {}, "shape_bias", 0.214, 620});
+  store.add_results(run, rows);
+  store.finish_run(run, RunStatus::kCompleted);
+
+  const std::string html = render_html(store);
+  for (const char* id : {"id=\"clean\"", "id=\"corruptions\"", "id=\"adversarial\"", "id=\"human\"", "id=\"runs\""})
+    EXPECT_TRUE(has(html, id)) << id;
+  EXPECT_TRUE(has(html, "<svg"));
+  EXPECT_TRUE(has(html, "data:text/csv"));
+  EXPECT_TRUE(has(html, "robust_accuracy_L2.csv"));
+  EXPECT_TRUE(has(html, "shape_bias.csv"));
+  EXPECT_TRUE(has(html, "0.7000"));  // the mCE row
+  EXPECT_TRUE(has(html, "&lt;script&gt;m&lt;/script&gt;"));
+  EXPECT_FALSE(has(html, "<script>m</script>"));
+  EXPECT_FALSE(has(html, "http://"));
+  EXPECT_FALSE(has(html, "https://"));
+  EXPECT_FALSE(has(html, "id=\"empty\""));
+
+  // One run only, and the page reloads itself when asked to.
+  const std::string one = render_html(store, {.run = run, .refresh_seconds = 5});
+  EXPECT_TRUE(has(one, "run " + std::to_string(run)));
+  EXPECT_TRUE(has(one, "http-equiv=\"refresh\""));
+}
+
+TEST(Report, EmptyStoreAndMissingRunGiveAPageThatSaysSo) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const std::string empty = render_html(store);
+  EXPECT_TRUE(has(empty, "id=\"empty\""));
+  EXPECT_TRUE(has(empty, "is empty"));
+  EXPECT_FALSE(has(empty, "<section"));
+  const std::string missing = render_html(store, {.run = 42});
+  EXPECT_TRUE(has(missing, "Run 42 does not exist"));
+  write_report(store, {}, dir / "out.html");
+  EXPECT_TRUE(std::filesystem::exists(dir / "out.html"));
+}
+
+}  // namespace
+}  // namespace robustlab::report
