@@ -122,8 +122,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
           const nlohmann::json condition = {{"adapt", method}, {"baseline", "default model, no adaptation"},
                                             {"frost_textures", "procedural"}};
-          store.add_results(run, {{model, dataset, condition, "mce", summary.mce, clean->size()},
-                                  {model, dataset, condition, "relative_mce", summary.relative_mce, clean->size()}});
+          store.add_results(run, ce_rows(model, dataset, condition, summary, clean->size()));
           corruption_json[method] = {{"mean_error", summary.mean_error}, {"clean_error", summary.clean_error},
                                      {"mce", summary.mce}, {"relative_mce", summary.relative_mce}};
           columns.push_back({method, summary});

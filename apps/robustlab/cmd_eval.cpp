@@ -149,8 +149,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
         const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
         const nlohmann::json condition = {{"adapt", method}, {"baseline", baseline_name},
                                           {"corruptions", summary.corruptions}, {"frost_textures", textures}};
-        store.add_results(run, {{f->model, data->name(), condition, "mce", summary.mce, data->size()},
-                                {f->model, data->name(), condition, "relative_mce", summary.relative_mce, data->size()}});
+        store.add_results(run, ce_rows(f->model, data->name(), condition, summary, data->size()));
         if (g.json) {
           nlohmann::json rows = nlohmann::json::array();
           for (const auto& e : errors)

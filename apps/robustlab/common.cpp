@@ -112,6 +112,18 @@ std::string fixed(double value, int digits) {
   return buf;
 }
 
+std::vector<ResultRow> ce_rows(const std::string& model, const std::string& dataset, const nlohmann::json& condition,
+                               const evaluation::CeSummary& summary, int64_t count) {
+  std::vector<ResultRow> rows = {{model, dataset, condition, "mce", summary.mce, count},
+                                 {model, dataset, condition, "relative_mce", summary.relative_mce, count}};
+  for (const auto& [corruption, ce] : summary.ce) {
+    nlohmann::json c = condition;
+    c["corruption"] = corruption;
+    rows.push_back({model, dataset, c, "ce", ce, count});
+  }
+  return rows;
+}
+
 void print_corruption_table(const std::vector<CorruptionColumn>& columns) {
   std::vector<std::string> header = {"corruption"};
   for (const auto& c : columns) header.push_back(c.method);

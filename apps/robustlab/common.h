@@ -56,6 +56,10 @@ struct CorruptionColumn {
   std::string method;
   evaluation::CeSummary summary;
 };
+/// The store rows of a CE summary: mce and relative_mce under `condition`, and ce per corruption
+/// (condition plus the corruption).
+std::vector<ResultRow> ce_rows(const std::string& model, const std::string& dataset, const nlohmann::json& condition,
+                               const evaluation::CeSummary& summary, int64_t count);
 /// Prints mean error per corruption (rows) for each method (columns), then clean error, mean
 /// error, mCE and relative mCE.
 void print_corruption_table(const std::vector<CorruptionColumn>& columns);

@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <iomanip>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -208,15 +211,29 @@ struct Section {
   std::string id, title, body;
 };
 
+// Seconds between two ISO 8601 UTC timestamps ("2026-11-29T22:50:01Z"); empty when either is missing.
+std::string duration(const std::string& start, const std::string& end) {
+  auto seconds = [](const std::string& t) -> std::optional<int64_t> {
+    std::tm tm{};
+    std::istringstream in(t);
+    in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+    if (in.fail()) return std::nullopt;
+    return static_cast<int64_t>(timegm(&tm));
+  };
+  const auto a = seconds(start), b = seconds(end);
+  if (!a || !b) return "";
+  return std::to_string(*b - *a) + " s";
+}
+
 std::string section_runs(const std::vector<RunRecord>& runs) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
     const char* status = r.status == RunStatus::kCompleted ? "completed" : r.status == RunStatus::kFailed ? "failed" : "running";
-    rows.push_back({std::to_string(r.id), r.command, status, r.started_at, r.ended_at, std::to_string(r.seed), r.version,
-                    r.config.dump(), r.message});
+    rows.push_back({std::to_string(r.id), r.command, status, r.started_at, r.ended_at, duration(r.started_at, r.ended_at),
+                    std::to_string(r.seed), r.version, r.config.dump(), r.message});
   }
-  return table({"run", "command", "status", "started", "ended", "seed", "version", "configuration", "message"}, rows,
-               "runs.csv");
+  return table({"run", "command", "status", "started", "ended", "duration", "seed", "version", "configuration", "message"},
+               rows, "runs.csv");
 }
 
 std::string section_clean(const std::vector<StoredResult>& results) {
@@ -302,6 +319,38 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
   out << figure(bars(corruption_list, methods, means, 1.0, "mean error over severities"),
                 "Mean error per corruption and adaptation method.",
                 csv_link("corruption_mean_errors.csv", {"model and method", "corruption", "mean error"}, mean_rows));
+  // CE per corruption (error relative to the baseline), one series per model and method.
+  std::map<std::string, std::map<std::string, double>> ce;  // series -> corruption -> CE
+  std::set<std::string> ce_names;
+  for (const auto& r : results)
+    if (r.row.metric == "ce") {
+      const std::string adapt = condition_string(r.row.condition, "adapt");
+      ce[r.row.model + " · " + (adapt.empty() ? "none" : adapt) + " (run " + std::to_string(r.run_id) + ", baseline " +
+         condition_string(r.row.condition, "baseline") + ")"][condition_string(r.row.condition, "corruption")] = r.row.value;
+      ce_names.insert(condition_string(r.row.condition, "corruption"));
+    }
+  if (!ce.empty()) {
+    const std::vector<std::string> labels(ce_names.begin(), ce_names.end());
+    std::vector<std::string> series;
+    std::vector<std::vector<double>> values;
+    std::vector<std::vector<std::string>> rows;
+    double max = 1.0;
+    for (const auto& [name, by] : ce) {
+      series.push_back(name);
+      std::vector<double> v;
+      for (const auto& c : labels) {
+        const auto it = by.find(c);
+        v.push_back(it == by.end() ? std::numeric_limits<double>::quiet_NaN() : it->second);
+        if (it != by.end()) {
+          max = std::max(max, it->second);
+          rows.push_back({name, c, num(it->second)});
+        }
+      }
+      values.push_back(v);
+    }
+    out << figure(bars(labels, series, values, max * 1.05, "corruption error CE (relative to the baseline)"),
+                  "CE per corruption and adaptation method.", csv_link("ce.csv", {"model and method", "corruption", "CE"}, rows));
+  }
   std::vector<std::vector<std::string>> mce_rows;
   for (const auto& r : results)
     if (r.row.metric == "mce" || r.row.metric == "relative_mce")

@@ -19,6 +19,7 @@ TEST(Report, HasASectionForEachKindOfResult) {
     for (int s = 1; s <= 2; ++s)
       rows.push_back({"m", "fmnist", {{"corruption", c}, {"severity", s}, {"adapt", "bn"}}, "error", 0.1 * s, 100});
   rows.push_back({"m", "fmnist", {{"adapt", "bn"}, {"baseline", "alexnet"}}, "mce", 0.7, 100});
+  rows.push_back({"m", "fmnist", {{"adapt", "bn"}, {"baseline", "alexnet"}, {"corruption", "fog"}}, "ce", 0.61, 100});
   for (int i = 0; i < 4; ++i)
     rows.push_back({"m", "fmnist", {{"attack", "fmn"}, {"norm", "L2"}, {"sample", i}}, "min_norm", 0.5 * (i + 1), 1});
   rows.push_back({"m", "fmnist", {{"attack", "fmn"}, {"norm", "L2"}}, "median_norm", 1.25, 4});
@@ -36,6 +37,8 @@ TEST(Report, HasASectionForEachKindOfResult) {
   EXPECT_TRUE(has(html, "robust_accuracy_L2.csv"));
   EXPECT_TRUE(has(html, "shape_bias.csv"));
   EXPECT_TRUE(has(html, "0.7000"));  // the mCE row
+  EXPECT_TRUE(has(html, "ce.csv"));   // CE per corruption
+  EXPECT_TRUE(has(html, "duration"));
   EXPECT_TRUE(has(html, "&lt;script&gt;m&lt;/script&gt;"));
   EXPECT_FALSE(has(html, "<script>m</script>"));
   EXPECT_FALSE(has(html, "http://"));
