@@ -56,6 +56,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
                   "Self-learning: 1 = the student is its own teacher; k > 1 = a teacher copy refreshed every k steps")
       ->capture_default_str();
   cmd->add_flag("--episodic", f->eval.self_learning.episodic, "Self-learning: reset the weights before every batch");
+  cmd->add_option("--epochs", f->eval.epochs,
+                  "Self-learning: passes over each corruption and severity; the error is that of the last pass")
+      ->capture_default_str();
   cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
                 "Self-learning: adapt continually across corruptions instead of from the original weights each time");
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
@@ -101,6 +104,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
         config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
                                    {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
                                    {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
+                                   {"epochs", f->eval.epochs},
                                    {"reset_per_corruption", f->eval.reset_per_corruption}};
     }
     record_run(g, "eval", config, [&](Store& store, int64_t run) {

@@ -40,6 +40,7 @@ void CorruptionEvalOptions::validate() const {
   for (int s : severities)
     if (s < 1 || s > 5) throw InvalidArgument("severity " + std::to_string(s) + " is outside 1..5");
   if (batch_size < 1) throw InvalidArgument("batch size must be >= 1, got " + std::to_string(batch_size));
+  if (epochs < 1) throw InvalidArgument("epochs must be >= 1, got " + std::to_string(epochs));
   bn.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
 }
@@ -54,6 +55,15 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   if (!learner) model.set_training(false);
   int64_t wrong = 0;
   const int64_t n = data->size();
+  // Self-learning over several passes (the papers' transductive protocol): the earlier passes only
+  // adapt; the errors are those of the last pass, each batch still predicted before its update.
+  const int64_t passes = learner ? options.epochs : 1;
+  for (int64_t pass = 1; pass < passes; ++pass)
+    for (int64_t start = 0; start < n; start += options.batch_size) {
+      std::vector<int64_t> indices;
+      for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
+      learner->step(data->get_batch(indices).x);
+    }
   for (int64_t start = 0; start < n; start += options.batch_size) {
     std::vector<int64_t> indices;
     for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);

@@ -8,6 +8,7 @@
 #include "test_support.h"
 #include "robustlab/core/error.h"
 #include "robustlab/evaluation/corruptions.h"
+#include "robustlab/models/zoo.h"
 
 namespace robustlab::evaluation {
 namespace {
@@ -66,6 +67,24 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   EXPECT_EQ(options.method(), "rpl");
   EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);
   EXPECT_THROW(options.set_method("tent"), InvalidArgument);
+}
+
+TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {
+  torch::manual_seed(0);
+  ZooClassifier model(ZooConfig{.arch = "small_cnn"});
+  auto data = std::make_shared<TensorDataset>(torch::rand({12, 1, 28, 28}), torch::arange(12) % 10,
+                                              std::vector<std::string>(10, "c"), "toy");
+  CorruptionEvalOptions options;
+  options.set_method("rpl");
+  options.batch_size = 4;
+  options.self_learning.lr = 0.5;
+  const CorruptionError online = error_on(model, data, options);
+  options.epochs = 3;
+  const CorruptionError offline = error_on(model, data, options);
+  EXPECT_EQ(offline.count, 12);  // the last pass only
+  EXPECT_EQ(online.count, 12);
+  options.epochs = 0;
+  EXPECT_THROW(options.validate(), InvalidArgument);
 }
 
 TEST(CorruptedFolder, EvaluatesWhatIsThereAndNamesWhatIsMissing) {

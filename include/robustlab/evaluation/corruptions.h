@@ -33,6 +33,9 @@ struct CorruptionEvalOptions {
   /// Self-learning: start every corruption and severity from the original weights (the papers'
   /// protocol); false adapts continually across them.
   bool reset_per_corruption = true;
+  /// Self-learning: passes over each corruption and severity (1: online). With more, the first
+  /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
+  int64_t epochs = 1;
   corruptions::Options corruption;
   /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
   /// loss); throws InvalidArgument for other names.
