@@ -101,12 +101,12 @@ FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64
     const fs::path& file = files[static_cast<size_t>(i)];
     const fs::path relative = single ? file.filename() : fs::relative(file, job.input);
     // Which outputs are still missing (resumption)?
-    std::vector<std::pair<const std::string*, int>> todo;
+    std::vector<std::pair<const std::string*, int>> missing;
     for (const auto& name : job.corruptions)
       for (int s : job.severities)
-        if (!fs::exists(output_path(job, name, s, relative))) todo.emplace_back(&name, s);
+        if (!fs::exists(output_path(job, name, s, relative))) missing.emplace_back(&name, s);
     int64_t written = 0;
-    if (!todo.empty()) {
+    if (!missing.empty()) {
       cv::Mat image;
       try {
         image = resize_and_crop(read_image(file), job.transform);
@@ -127,7 +127,7 @@ FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64
       }
       if (!image.empty()) {
         const uint64_t id = path_id(relative.generic_string());
-        for (const auto& [name, severity] : todo) {
+        for (const auto& [name, severity] : missing) {
           Rng rng = corruption_rng(job.seed, id, *name, severity);
           write_image(output_path(job, *name, severity, relative), corrupt(image, *name, severity, rng, job.options), job);
           ++written;
@@ -137,7 +137,7 @@ FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64
     {
       std::lock_guard lock(mutex);
       report.written += written;
-      report.existing += per_image - static_cast<int64_t>(todo.size());
+      report.existing += per_image - static_cast<int64_t>(missing.size());
     }
     if (progress) progress(per_image);
   });

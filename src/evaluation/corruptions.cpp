@@ -82,33 +82,53 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
 }
 
-std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
-                                                  const CorruptionEvalOptions& options,
-                                                  const std::function<void(const CorruptionError&)>& on_result) {
-  options.validate();
+namespace {
+
+// The loop shared by the on-the-fly and on-disk benchmarks: the clean error (when `clean` is
+// given), then every corruption and severity whose dataset `dataset_for` provides (null: skip),
+// with one self-learner reset before each unless continual.
+std::vector<CorruptionError> run_conditions(
+    Classifier& model, const DatasetPtr& clean, const CorruptionEvalOptions& options, const std::string& label,
+    const std::function<DatasetPtr(const std::string& name, int severity)>& dataset_for,
+    const std::function<void(const CorruptionError&)>& on_result) {
   std::vector<CorruptionError> results;
-  Progress progress("corruptions " + options.method(),
-                    static_cast<int64_t>(1 + options.corruptions.size() * options.severities.size()));
-  // One learner for the whole run: reset before each corruption and severity unless continual.
+  Progress progress(label + " " + options.method(),
+                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) + (clean ? 1 : 0));
   std::unique_ptr<adaptation::SelfLearner> learner;
   if (options.adapt == Adapt::kSelfLearning)
     learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
-  results.push_back(error_on(model, clean, options, learner.get()));
-  if (on_result) on_result(results.back());
-  progress.advance();
+  auto record = [&](const CorruptionError& e) {
+    results.push_back(e);
+    if (on_result) on_result(e);
+    progress.advance();
+  };
+  if (clean) record(error_on(model, clean, options, learner.get()));
   for (const auto& name : options.corruptions)
     for (int severity : options.severities) {
-      auto data = std::make_shared<corruptions::CorruptedDataset>(clean, name, severity, options.seed, options.corruption);
+      const DatasetPtr data = dataset_for(name, severity);
+      if (!data) continue;
       if (learner && options.reset_per_corruption) learner->reset();
       CorruptionError e = error_on(model, data, options, learner.get());
       if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
       e.corruption = name;
       e.severity = severity;
-      results.push_back(e);
-      if (on_result) on_result(e);
-      progress.advance();
+      record(e);
     }
   return results;
+}
+
+}  // namespace
+
+std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
+                                                  const CorruptionEvalOptions& options,
+                                                  const std::function<void(const CorruptionError&)>& on_result) {
+  options.validate();
+  return run_conditions(
+      model, clean, options, "corruptions",
+      [&](const std::string& name, int severity) -> DatasetPtr {
+        return std::make_shared<corruptions::CorruptedDataset>(clean, name, severity, options.seed, options.corruption);
+      },
+      on_result);
 }
 
 std::vector<std::string> missing_corrupted_folders(const std::filesystem::path& root,
@@ -143,37 +163,26 @@ std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const 
     if (strict) throw InvalidArgument("missing in '" + root.string() + "': " + list);
     log_warning("missing in ", root.string(), " (skipped): ", list);
   }
-  std::vector<CorruptionError> results;
-  Progress progress("corrupted folder " + options.method(),
-                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) + (clean ? 1 : 0));
-  std::unique_ptr<adaptation::SelfLearner> learner;
-  if (options.adapt == Adapt::kSelfLearning)
-    learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
-  auto record = [&](CorruptionError e) {
-    results.push_back(e);
-    if (on_result) on_result(e);
-    progress.advance();
-  };
-  if (clean) record(error_on(model, clean, options, learner.get()));
   const bool npy = std::filesystem::exists(root / "labels.npy");
   const torch::Tensor labels = npy ? read_npy_u8(root / "labels.npy") : torch::Tensor();
-  for (const auto& name : options.corruptions) {
-    const auto file = root / (name + ".npy");
-    if (npy && !std::filesystem::exists(file)) continue;
-    const torch::Tensor images = npy ? read_npy_u8(file) : torch::Tensor();  // all 5 severities, once
-    for (int severity : options.severities) {
-      const auto dir = root / name / std::to_string(severity);
-      if (!npy && !std::filesystem::is_directory(dir)) continue;
-      const DatasetPtr data = npy ? cifar_c_severity(images, labels, severity, name)
-                                  : std::make_shared<ImageFolder>(dir, transform, class_list);
-      if (learner && options.reset_per_corruption) learner->reset();
-      CorruptionError e = error_on(model, data, options, learner.get());
-      e.corruption = name;
-      e.severity = severity;
-      record(e);
-    }
-  }
-  return results;
+  std::string loaded;  // the CIFAR-C corruption whose images are in memory (all 5 severities)
+  torch::Tensor images;
+  return run_conditions(
+      model, clean, options, "corrupted folder",
+      [&](const std::string& name, int severity) -> DatasetPtr {
+        if (!npy) {
+          const auto dir = root / name / std::to_string(severity);
+          return std::filesystem::is_directory(dir) ? std::make_shared<ImageFolder>(dir, transform, class_list) : nullptr;
+        }
+        const auto file = root / (name + ".npy");
+        if (!std::filesystem::exists(file)) return nullptr;
+        if (loaded != name) {
+          images = read_npy_u8(file);
+          loaded = name;
+        }
+        return cifar_c_severity(images, labels, severity, name);
+      },
+      on_result);
 }
 
 const std::map<std::string, double>& alexnet_errors() {

@@ -200,6 +200,21 @@ std::string heatmap(const std::vector<std::string>& rows, const std::vector<std:
   return s.str();
 }
 
+// One bar per entry of `values` (label -> value), with its CSV.
+std::string single_bars(const std::map<std::string, double>& values, double max_value, const std::string& axis,
+                        const std::string& caption, const std::string& csv_file,
+                        const std::vector<std::string>& csv_header) {
+  std::vector<std::string> labels;
+  std::vector<double> v;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [label, value] : values) {
+    labels.push_back(label);
+    v.push_back(value);
+    rows.push_back({label, num(value)});
+  }
+  return figure(bars(labels, {csv_header[1]}, {v}, max_value, axis), caption, csv_link(csv_file, csv_header, rows));
+}
+
 // ---- data ----------------------------------------------------------------------------------------
 
 std::string condition_string(const nlohmann::json& c, const std::string& key) {
@@ -248,17 +263,9 @@ std::string section_clean(const std::vector<StoredResult>& results) {
           std::to_string(r.run_id) + ")"] = r.row.value;
   }
   if (error.empty()) return "";
-  std::vector<std::string> labels;
-  std::vector<double> values;
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [k, v] : error) {
-    labels.push_back(k);
-    values.push_back(v);
-    rows.push_back({k, num(v)});
-  }
-  const double max = std::max(0.05, *std::max_element(values.begin(), values.end()) * 1.1);
-  return figure(bars(labels, {"error"}, {values}, max, "top-1 error"), "Clean error per model.",
-                csv_link("clean_error.csv", {"model", "error"}, rows));
+  double max = 0.05;
+  for (const auto& [k, v] : error) max = std::max(max, v * 1.1);
+  return single_bars(error, max, "top-1 error", "Clean error per model.", "clean_error.csv", {"model", "error"});
 }
 
 std::string section_corruptions(const std::vector<StoredResult>& results) {
@@ -459,16 +466,8 @@ std::string section_human(const std::vector<StoredResult>& results) {
   }
   if (!shape_bias.empty()) {
     // Shape bias as in model-vs-human: fraction of shape decisions on cue-conflict images, 0..1.
-    std::vector<std::string> labels;
-    std::vector<double> values;
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& [observer, b] : shape_bias) {
-      labels.push_back(observer);
-      values.push_back(b);
-      rows.push_back({observer, num(b)});
-    }
-    out << figure(bars(labels, {"shape bias"}, {values}, 1.0, "fraction of shape decisions (0: texture, 1: shape)"),
-                  "Shape bias on cue-conflict stimuli.", csv_link("shape_bias.csv", {"observer", "shape bias"}, rows));
+    out << single_bars(shape_bias, 1.0, "fraction of shape decisions (0: texture, 1: shape)",
+                       "Shape bias on cue-conflict stimuli.", "shape_bias.csv", {"observer", "shape bias"});
   }
   return out.str();
 }
