@@ -39,5 +39,3 @@ BENCHMARK(BM_BnAdaptation)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTi
 BENCHMARK(BM_Rpl)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
-
-BENCHMARK_MAIN();

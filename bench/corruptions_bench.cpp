@@ -56,5 +56,3 @@ const int registered = [] {
 }();
 
 }  // namespace
-
-BENCHMARK_MAIN();

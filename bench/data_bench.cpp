@@ -44,5 +44,3 @@ void BM_DecodePreprocess224(benchmark::State& state) {
 BENCHMARK(BM_DecodePreprocess224)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

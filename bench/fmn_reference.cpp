@@ -13,6 +13,7 @@
 
 #include "robustlab/attacks/baselines.h"
 #include "robustlab/attacks/fmn.h"
+#include "robustlab/core/allocator.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/data/tensor_file.h"
 #include "robustlab/models/load.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   const int64_t images = argc > 2 ? std::stoll(argv[2]) : 200;
   const std::string only = argc > 3 ? argv[3] : "";
   robustlab::set_threads(1);
+  robustlab::keep_freed_memory();
   const std::string dir = ROBUSTLAB_SHARED_DIR "/reference/fmn/";
   auto model = robustlab::load_classifier(dir + "fmnist_cnn.pt");
   const auto data = robustlab::load_tensor_file(dir + "fmnist_test200.pt", 10);

@@ -73,5 +73,3 @@ BENCHMARK(BM_FmnStep)
     ->ArgsProduct({{1, 16, 200}, {static_cast<int64_t>(ra::Norm::kL0), static_cast<int64_t>(ra::Norm::kL1),
                                   static_cast<int64_t>(ra::Norm::kL2), static_cast<int64_t>(ra::Norm::kLinf)}})
     ->Unit(benchmark::kMillisecond);
-
-BENCHMARK_MAIN();

@@ -2,7 +2,6 @@
 // a 100x3x32x32 batch (issue: tensor; goal: at most 5 %). Each pair computes the same thing,
 // once through Tensor<B> and once written directly against the native library.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include "robustlab/core/parallel.h"
 #include "robustlab/tensor/projections.h"
@@ -130,14 +129,3 @@ BENCHMARK(BM_XtProjectLinfRaw);
 BENCHMARK(BM_XtProjectLinfWrapped);
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  // Keep freed blocks in the heap: otherwise whether a 1.2 MB result lands on fresh pages (page
-  // faults, 5x slower) depends on how small temporaries happened to fragment the heap, which
-  // swamps the difference being measured.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

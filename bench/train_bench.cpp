@@ -38,5 +38,3 @@ void BM_TrainStep(benchmark::State& state) {
 BENCHMARK(BM_TrainStep)->Args({2, 128})->Args({1, 128})->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 }  // namespace
-
-BENCHMARK_MAIN();

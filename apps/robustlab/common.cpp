@@ -7,6 +7,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
+#include "robustlab/core/allocator.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/core/random.h"
 
@@ -26,6 +27,7 @@ void apply_globals(const Globals& g) {
   seed_all(g.seed);
   const int n = g.threads > 0 ? g.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   set_threads(n);
+  keep_freed_memory();
 }
 
 void add_dataset_flags(CLI::App& cmd, DatasetOptions& o, const std::string& default_split) {
