@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
         // On the images both modes solve: how the default's norms compare with the official's.
         const torch::Tensor both = torch::isfinite(official_norms).logical_and(torch::isfinite(r.norms));
         const torch::Tensor ratio = (r.norms / official_norms.clamp_min(1e-12)).masked_select(both);
-        std::printf("|   | both solve %lld: default/official norm median %.4f, larger by >1%% on %lld |\n",
+        std::printf("|   | both solve %lld: default/official norm median %.4f, max %.4f, larger by >1%% on %lld |\n",
                     static_cast<long long>(both.sum().item<int64_t>()),
-                    ratio.numel() ? ratio.median().item<double>() : NAN,
+                    ratio.numel() ? ratio.median().item<double>() : NAN, ratio.numel() ? ratio.max().item<double>() : NAN,
                     static_cast<long long>(ratio.gt(1.01).sum().item<int64_t>()));
       }
     }

@@ -1,6 +1,7 @@
 // robustlab eval: clean accuracy and error of a model on a dataset; with --corruptions, the
 // corruption benchmark (error per corruption and severity, corrupted on the fly), optionally with
 // test-time adaptation (--adapt).
+#include <cmath>
 #include <iostream>
 
 #include "common.h"
@@ -83,8 +84,6 @@ void add_eval_command(CLI::App& app, Globals& g) {
     if (!f->corruptions.empty()) {
       f->eval.corruptions = corruptions::parse_names(f->corruptions);
       f->eval.severities = corruptions::parse_severities(f->severities);
-    } else if (f->eval.adapt != evaluation::Adapt::kNone) {
-      throw InvalidArgument("eval: --adapt needs --corruptions (what to adapt to)");
     }
     f->eval.validate();
     const corruptions::FrostTextures frost = corruptions::FrostTextures::resolve(
@@ -92,20 +91,20 @@ void add_eval_command(CLI::App& app, Globals& g) {
     f->eval.corruption.frost = &frost;
     nlohmann::json config = {{"model", f->model}, {"dataset", dataset_config(f->data)}, {"batch_size", f->batch_size}};
     if (!f->subset.empty()) config["subset"] = f->subset;
+    const auto& sl = f->eval.self_learning;
+    config["adapt"] = f->eval.method();
+    if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
+    if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
+      config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
+                                 {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
+                                 {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
+                                 {"epochs", f->eval.epochs},
+                                 {"reset_per_corruption", f->eval.reset_per_corruption}};
     if (!f->corruptions.empty()) {
-      const auto& sl = f->eval.self_learning;
       if (!f->corrupted_dir.empty()) config["corrupted_dir"] = f->corrupted_dir;
       config["corruptions"] = f->eval.corruptions;
       config["severities"] = f->eval.severities;
-      config["adapt"] = f->eval.method();
       config["frost_textures"] = frost.description();
-      if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
-      if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
-        config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
-                                   {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
-                                   {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
-                                   {"epochs", f->eval.epochs},
-                                   {"reset_per_corruption", f->eval.reset_per_corruption}};
     }
     record_run(g, "eval", config, [&](Store& store, int64_t run) {
       ClassifierPtr model = load_classifier(f->model, f->load);
@@ -171,10 +170,19 @@ void add_eval_command(CLI::App& app, Globals& g) {
         }
         return;
       }
-      log_info("evaluating ", model->description(), " on ", data->name(), " (", data->size(), " images)");
-      const AccuracyResult acc = evaluate_accuracy(*model, data, f->batch_size, "eval");
-      store.add_results(run, {{f->model, data->name(), nlohmann::json::object(), "accuracy", acc.accuracy(), acc.total},
-                              {f->model, data->name(), nlohmann::json::object(), "error", acc.error(), acc.total}});
+      log_info("evaluating ", model->description(), " on ", data->name(), " (", data->size(), " images)",
+               f->eval.adapt == evaluation::Adapt::kNone ? "" : ", adaptation: " + f->eval.method());
+      AccuracyResult acc;
+      nlohmann::json condition = nlohmann::json::object();
+      if (f->eval.adapt == evaluation::Adapt::kNone) {
+        acc = evaluate_accuracy(*model, data, f->batch_size, "eval");
+      } else {  // the whole dataset as one stream (e.g. ImageNet-R/A/D), adapted batch by batch
+        const evaluation::CorruptionError e = evaluation::error_on(*model, data, f->eval);
+        acc = {e.count - std::llround(e.error * static_cast<double>(e.count)), e.count};
+        condition["adapt"] = f->eval.method();
+      }
+      store.add_results(run, {{f->model, data->name(), condition, "accuracy", acc.accuracy(), acc.total},
+                              {f->model, data->name(), condition, "error", acc.error(), acc.total}});
       if (g.json) {
         print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"accuracy", acc.accuracy()},
                     {"error", acc.error()}, {"correct", acc.correct}, {"total", acc.total}});

@@ -118,6 +118,7 @@ void SelfLearner::reset() {
   make_optimizer();  // fresh momentum / moment estimates
   if (options_.teacher_interval > 1) teacher_ = initial_;
   steps_ = 0;
+  last_finite_.clear();
   reason_.clear();
 }
 
@@ -162,23 +163,22 @@ torch::Tensor SelfLearner::step(const torch::Tensor& x) {
   }
   torch::Tensor predictions;
   for (int64_t s = 0; s < options_.steps_per_batch; ++s) {
-    std::vector<torch::Tensor> before;
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& p : params_) before.push_back(p.detach().clone());
-    }
     const bool copy_teacher = options_.teacher_interval > 1 && options_.loss != Loss::kEntropy;
     const torch::Tensor teacher = copy_teacher ? teacher_logits(x) : torch::Tensor();
     const torch::Tensor logits = model_.forward(x);
     if (s == 0) predictions = logits.detach();
     const torch::Tensor value = loss(logits, teacher);
-    if (!std::isfinite(value.item<double>())) {
+    {
       torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(before[i]);
-      reason_ = "non-finite self-learning loss at step " + std::to_string(steps_ + 1) +
-                "; adaptation stopped and the weights of the last finite step restored";
-      log_warning(reason_);
-      break;
+      if (!std::isfinite(value.item<double>())) {
+        for (size_t i = 0; i < last_finite_.size(); ++i) params_[i].copy_(last_finite_[i]);
+        reason_ = "non-finite self-learning loss at step " + std::to_string(steps_ + 1) +
+                  "; adaptation stopped and the weights of the last finite step restored";
+        log_warning(reason_);
+        break;
+      }
+      last_finite_.clear();
+      for (const auto& p : params_) last_finite_.push_back(p.detach().clone());
     }
     optimizer_->zero_grad();
     value.backward();

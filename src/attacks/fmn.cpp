@@ -130,7 +130,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   const double alpha_final = o.alpha_final >= 0 ? o.alpha_final : o.alpha_init / 100.0;
   const bool l0 = o.norm == Norm::kL0;
 
-  const torch::Tensor worst =
+  torch::Tensor worst =
       l0 ? torch::full({n}, d, x.options()) : sample_norms(torch::maximum(x, 1.0 - x), o.norm);
   torch::Tensor delta = torch::zeros_like(x);
   torch::Tensor eps = torch::full({n}, l0 ? 1.0 : kInf, x.options());
@@ -149,17 +149,29 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   torch::Tensor best_norm = worst.clone();
   torch::Tensor best_delta = delta.clone();
   torch::Tensor adv_found = torch::zeros({n}, torch::kBool);
-  torch::Tensor overshoot = torch::full({n}, kOvershoot, x.options());
-  // The default mode keeps the official behaviour for the first tenth of the steps: a sample that
-  // finds an adversarial point by then follows the official trajectory exactly.
-  const int64_t switch_step = std::max<int64_t>(1, o.steps / 10);
+  // The default mode (L1, L2) follows the official trajectory of every sample. A sample without an
+  // adversarial point after the first tenth of the steps also gets a second row, appended below
+  // the n original ones, that searches with the box-aware estimate; each sample returns the
+  // better of its rows, so its norm is never larger than the official one.
+  const bool forks = !o.official && (o.norm == Norm::kL1 || o.norm == Norm::kL2);
+  const int64_t fork_step = std::max<int64_t>(1, o.steps / 10);
+  torch::Tensor xs = x, cls = classes, origin;  // origin: the sample of each appended row
+  int64_t m = 0;                                 // appended rows
+  torch::Tensor overshoot;
 
   auto loss_fn = [&](const T& v) {
-    const torch::Tensor logits = model.forward(x + v.raw());
-    const torch::Tensor l = logit_difference(logits, classes, o.targeted);
+    const torch::Tensor logits = model.forward(xs + v.raw());
+    const torch::Tensor l = logit_difference(logits, cls, o.targeted);
     return std::pair{T(l.sum()), std::pair{l.detach(), logits.detach()}};
   };
   for (int64_t k = 0; k < o.steps; ++k) {
+    if (forks && k == fork_step) {
+      origin = adv_found.logical_not().nonzero().squeeze(1);
+      m = origin.size(0);
+      for (torch::Tensor* t : {&xs, &cls, &delta, &eps, &best_norm, &best_delta, &adv_found, &worst})
+        *t = torch::cat({*t, t->index_select(0, origin)});
+      overshoot = torch::full({m}, kOvershoot, x.options());
+    }
     const double c = (1.0 + std::cos(std::numbers::pi * static_cast<double>(k) / static_cast<double>(o.steps))) / 2.0;
     const double alpha = alpha_final + (o.alpha_init - alpha_final) * c;
     const double gamma = o.gamma_final + (o.gamma_init - o.gamma_final) * c;
@@ -172,7 +184,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     // Samples with non-finite logits or gradients make no progress (and end as failures).
     g = torch::where(per_sample(finite, ndim), g, torch::zeros_like(g));
     const torch::Tensor l = torch::where(finite, l_raw, torch::zeros_like(l_raw));
-    const torch::Tensor adv = is_adversarial(logits, classes, o.targeted).logical_and(finite);
+    const torch::Tensor adv = is_adversarial(logits, cls, o.targeted).logical_and(finite);
     const torch::Tensor norm = sample_norms(delta, o.norm);
 
     const torch::Tensor better = adv.logical_and(norm <= best_norm);
@@ -180,19 +192,12 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     best_delta = torch::where(per_sample(better, ndim), delta, best_delta);
     adv_found = adv_found.logical_or(adv);
 
-    torch::Tensor box_step;  // default mode, before the first adversarial
     if (l0) {
       const torch::Tensor shrink = torch::minimum(torch::minimum(eps - 1, (eps * (1 - gamma)).floor()), best_norm);
       const torch::Tensor grow = torch::maximum(eps + 1, (eps * (1 + gamma)).floor());
       eps = torch::where(adv, shrink, grow).clamp_min(0.0);
     } else {
-      torch::Tensor estimate = norm + l.abs() / dual_norms(g, o.norm).clamp_min(1e-12);
-      if (!o.official && o.norm != Norm::kLinf && k >= switch_step) {
-        // Samples still without an adversarial point switch to the box-aware estimate and step.
-        box_step = box_aware_step(x + delta, g, l, overshoot, o.norm);
-        estimate = torch::where(adv_found, estimate, sample_norms(delta + box_step, o.norm));
-        overshoot = torch::where(adv_found, overshoot, overshoot * (1 + gamma));
-      }
+      const torch::Tensor estimate = norm + l.abs() / dual_norms(g, o.norm).clamp_min(1e-12);
       eps = torch::where(adv, torch::minimum(eps * (1 - gamma), best_norm),
                          torch::where(adv_found, eps * (1 + gamma), estimate));
     }
@@ -201,13 +206,28 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     // delta-step: alpha along the L2-normalised descent direction, for every p.
     const torch::Tensor g_norm = sample_norms(g, Norm::kL2).clamp_min(1e-12);
     torch::Tensor next = delta - per_sample(alpha / g_norm, ndim) * g;
-    if (box_step.defined()) {
-      // Before the first adversarial, also cross the linearised boundary inside the box.
-      const torch::Tensor searching = per_sample(adv_found.logical_not().logical_and(finite), ndim);
-      next = torch::where(searching, delta + box_step, next);
+    if (m > 0) {
+      // The appended rows, until their first adversarial point: eps is the norm of the smallest
+      // step that crosses the linearised boundary inside the box, and the step goes there.
+      auto tail = [&](const torch::Tensor& t) { return t.narrow(0, n, m); };
+      const torch::Tensor box_step = box_aware_step(tail(xs) + tail(delta), tail(g), tail(l), overshoot, o.norm);
+      const torch::Tensor searching = tail(adv_found).logical_not();
+      const torch::Tensor box_eps = torch::minimum(sample_norms(tail(delta) + box_step, o.norm), tail(worst));
+      tail(eps).copy_(torch::where(searching, box_eps, tail(eps)));
+      overshoot = torch::where(searching, overshoot * (1 + gamma), overshoot);
+      const torch::Tensor take = per_sample(searching.logical_and(tail(finite)), ndim);
+      tail(next).copy_(torch::where(take, tail(delta) + box_step, tail(next)));
     }
     next = rt::project(rt::astensor(next), p_of(o.norm), rt::astensor(eps)).raw();
-    delta = (x + next).clamp(0.0, 1.0) - x;
+    delta = (xs + next).clamp(0.0, 1.0) - xs;
+  }
+  if (m > 0) {  // each sample keeps the better of its two rows
+    auto head = [&](const torch::Tensor& t) { return t.narrow(0, 0, n); };
+    auto tail = [&](const torch::Tensor& t) { return t.narrow(0, n, m); };
+    const torch::Tensor own = head(best_norm).index_select(0, origin);
+    const torch::Tensor own_found = head(adv_found).index_select(0, origin);
+    const torch::Tensor wins = tail(adv_found).logical_and(own_found.logical_not().logical_or(tail(best_norm) < own));
+    best_delta = head(best_delta).index_copy(0, origin.masked_select(wins), tail(best_delta).index({wins}));
   }
   return finalize(model, x, x + best_delta, classes, o.targeted, o.norm);
 }

@@ -130,6 +130,24 @@ TEST(SelfLearner, ANonFiniteLossStopsAndRestores) {
   for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(torch::equal(now[i], original[i])) << i;
 }
 
+TEST(SelfLearner, DivergedWeightsGoBackToTheLastFiniteStep) {
+  // An update that leaves a weight non-finite (simulated here) makes the next loss NaN; the
+  // weights of the step before, whose loss was finite, come back.
+  auto model = small_cnn();
+  SelfLearner learner(*model, {.lr = 0.1});
+  learner.step(torch::rand({8, 1, 28, 28}));
+  std::vector<torch::Tensor> good;
+  for (const auto& p : learner.adapted()) good.push_back(p.detach().clone());
+  learner.step(torch::rand({8, 1, 28, 28}));
+  {
+    torch::NoGradGuard no_grad;
+    learner.adapted()[0][0] = std::numeric_limits<float>::infinity();
+  }
+  learner.step(torch::rand({8, 1, 28, 28}));
+  ASSERT_TRUE(learner.stopped());
+  for (size_t i = 0; i < good.size(); ++i) EXPECT_TRUE(torch::equal(learner.adapted()[i], good[i])) << i;
+}
+
 TEST(SelfLearner, ModelsWithoutNormalisationNeedAnotherParameterSet) {
   torch::Tensor w = torch::randn({4, 3});
   testing::FunctionClassifier model([&](const torch::Tensor& x) { return x.flatten(1).matmul(w); }, 3,

@@ -65,8 +65,9 @@ class SelfLearner {
   SelfLearner& operator=(const SelfLearner&) = delete;
 
   /// The logits of `x` before adapting on it (the online protocol), then the updates.
-  /// A non-finite loss stops adaptation: the weights go back to the last finite step and later
-  /// batches are only predicted (stopped() is true, reason() says why).
+  /// A non-finite loss stops adaptation: the weights go back to those of the last step whose loss
+  /// was finite (before its update, which may be what diverged) and later batches are only
+  /// predicted (stopped() is true, reason() says why).
   torch::Tensor step(const torch::Tensor& x);
   void reset();
   bool stopped() const { return !reason_.empty(); }
@@ -85,6 +86,7 @@ class SelfLearner {
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> initial_;  // adapted parameters at construction
   std::vector<torch::Tensor> buffers_;  // normalisation statistics at construction
+  std::vector<torch::Tensor> last_finite_;  // weights of the last step with a finite loss
   std::vector<torch::Tensor> teacher_;  // teacher copy of the adapted parameters (interval > 1)
   std::vector<bool> requires_grad_;     // of every model parameter, to restore
   bool was_training_;
