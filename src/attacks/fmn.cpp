@@ -203,9 +203,12 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     }
     eps = torch::minimum(eps, worst);
 
-    // delta-step: alpha along the L2-normalised descent direction, for every p.
+    // delta-step: alpha along the L2-normalised descent direction, for every p. The arithmetic
+    // follows the official code's order of operations — (g * (1/||g||)) * alpha, the projection of
+    // (x + delta) - x with the L2 norm composed as EagerPy does (see sample_norms), x + delta
+    // formed again before clipping — so that float32 rounding matches it over a thousand steps.
     const torch::Tensor g_norm = sample_norms(g, Norm::kL2).clamp_min(1e-12);
-    torch::Tensor next = delta - per_sample(alpha / g_norm, ndim) * g;
+    torch::Tensor next = delta - (g * per_sample(g_norm.reciprocal(), ndim)) * alpha;
     if (m > 0) {
       // The appended rows, until their first adversarial point: eps is the norm of the smallest
       // step that crosses the linearised boundary inside the box, and the step goes there.
@@ -218,8 +221,10 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
       const torch::Tensor take = per_sample(searching.logical_and(tail(finite)), ndim);
       tail(next).copy_(torch::where(take, tail(delta) + box_step, tail(next)));
     }
-    next = rt::project(rt::astensor(next), p_of(o.norm), rt::astensor(eps)).raw();
-    delta = (xs + next).clamp(0.0, 1.0) - xs;
+    const T step = rt::astensor((xs + next) - xs);
+    const T projected = o.norm == Norm::kL2 ? rt::project_l2(step, rt::astensor(eps), rt::astensor(sample_norms(step.raw(), o.norm)))
+                                            : rt::project(step, p_of(o.norm), rt::astensor(eps));
+    delta = (xs + ((xs + projected.raw()) - xs)).clamp(0.0, 1.0) - xs;
   }
   if (m > 0) {  // each sample keeps the better of its two rows
     auto head = [&](const torch::Tensor& t) { return t.narrow(0, 0, n); };

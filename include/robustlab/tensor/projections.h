@@ -48,12 +48,18 @@ Tensor<B> project_linf(const Tensor<B>& x, const E& eps) {
   }
 }
 
+/// Rescales each sample whose L2 norm (`norms` [N], as the caller computed it — e.g. with another
+/// implementation's rounding) exceeds eps onto the sphere of radius eps.
+template <Backend B, class E>
+Tensor<B> project_l2(const Tensor<B>& x, const E& eps, const Tensor<B>& norms) {
+  const Tensor<B> e = detail::radii(x, eps, "project_l2");
+  return x * atleast_kd(minimum(e / maximum(norms, 1e-12), 1.0), x.ndim());
+}
+
 /// Rescales each sample whose L2 norm exceeds eps onto the sphere of radius eps.
 template <Backend B, class E>
 Tensor<B> project_l2(const Tensor<B>& x, const E& eps) {
-  const Tensor<B> e = detail::radii(x, eps, "project_l2");
-  const Tensor<B> norm = maximum(norms::per_sample(x, 2), 1e-12);
-  return x * atleast_kd(minimum(e / norm, 1.0), x.ndim());
+  return project_l2(x, eps, norms::per_sample(x, 2));
 }
 
 /// The Euclidean projection of each sample onto the L1 ball of radius eps (Duchi et al. 2008):
