@@ -102,9 +102,16 @@ int main(int argc, char** argv) {
                   static_cast<long long>(images), median(all), ok.empty() ? NAN : median(ok), ref_success.c_str(),
                   ref_median.c_str(), seconds / static_cast<double>(steps));
       std::fflush(stdout);
+      if (ok.size() < static_cast<size_t>(images)) {
+        std::string failed;
+        for (int64_t i = 0; i < images; ++i)
+          if (!std::isfinite(all[static_cast<size_t>(i)])) failed += (failed.empty() ? "" : ", ") + std::to_string(i);
+        std::printf("|   | failed on images %s |\n", failed.c_str());
+        std::fflush(stdout);
+      }
       if (official) {
         official_norms = r.norms;
-      } else {
+      } else if (official_norms.defined()) {
         // On the images both modes solve: how the default's norms compare with the official's.
         const torch::Tensor both = torch::isfinite(official_norms).logical_and(torch::isfinite(r.norms));
         const torch::Tensor ratio = (r.norms / official_norms.clamp_min(1e-12)).masked_select(both);

@@ -175,6 +175,25 @@ TEST(FmnReference, OfficialModeMatchesTheOfficialImplementation) {
   }
 }
 
+TEST(FmnReference, OfficialModeMatchesAtAThousandSteps) {
+  // K = 1000, where rounding differences have ten times as many steps to grow: the first 8 images.
+  set_threads(2);
+  const Reference& ref = reference(20);
+  const torch::Tensor x = ref.x.narrow(0, 0, 8), y = ref.y.narrow(0, 0, 8);
+  for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL1, "official_L1_K1000_a1"},
+                                                                          {Norm::kL2, "official_L2_K1000_a1"}}) {
+    const AttackResult r = fmn(*ref.model, x, y, {.norm = norm, .steps = 1000, .official = true});
+    const auto& run = run_of(id);
+    for (int64_t i = 0; i < 8; ++i) {
+      ASSERT_EQ(r.success[i].item<bool>(), run.at("success")[i].get<int>() == 1) << id << " image " << i;
+      if (r.success[i].item<bool>()) {
+        const double want = run.at("norm_values")[i].get<double>();
+        EXPECT_NEAR(r.norms[i].item<double>(), want, 1e-6 * want) << id << " image " << i;
+      }
+    }
+  }
+}
+
 TEST(FmnReference, DefaultModeSucceedsWhereTheOfficialFailsAndIsNeverWorse) {
   set_threads(2);
   const Reference& ref = reference(20);
