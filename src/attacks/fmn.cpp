@@ -161,6 +161,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   const int64_t fork_step = std::max<int64_t>(1, o.steps / 10);
   torch::Tensor xs = x, cls = classes, origin;  // origin: the sample of each appended row
   int64_t m = 0;                                 // appended rows
+  auto tail = [&](const torch::Tensor& t) { return t.narrow(0, n, m); };
   torch::Tensor overshoot;
 
   auto loss_fn = [&](const T& v) {
@@ -216,7 +217,6 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     if (m > 0) {
       // The appended rows, until their first adversarial point: eps is the norm of the smallest
       // step that crosses the linearised boundary inside the box, and the step goes there.
-      auto tail = [&](const torch::Tensor& t) { return t.narrow(0, n, m); };
       const torch::Tensor box_step = box_aware_step(tail(xs) + tail(delta), tail(g), tail(l), overshoot, o.norm);
       const torch::Tensor searching = tail(adv_found).logical_not();
       const torch::Tensor box_eps = torch::minimum(sample_norms(tail(delta) + box_step, o.norm), tail(worst));
@@ -232,7 +232,6 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   }
   if (m > 0) {  // each sample keeps the better of its two rows
     auto head = [&](const torch::Tensor& t) { return t.narrow(0, 0, n); };
-    auto tail = [&](const torch::Tensor& t) { return t.narrow(0, n, m); };
     const torch::Tensor own = head(best_norm).index_select(0, origin);
     const torch::Tensor own_found = head(adv_found).index_select(0, origin);
     const torch::Tensor wins = tail(adv_found).logical_and(own_found.logical_not().logical_or(tail(best_norm) < own));
