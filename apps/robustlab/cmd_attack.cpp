@@ -41,6 +41,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
   cmd->add_option("--alpha", f->spec.fmn.alpha_init, "FMN: initial step size (10 is AttackBench's choice for Linf)")
       ->capture_default_str();
   cmd->add_option("--gamma", f->spec.fmn.gamma_init, "FMN: initial eps-step factor")->capture_default_str();
+  cmd->add_flag("--apgd", f->spec.pgd_apgd, "PGD: APGD's step-size schedule instead of fixed steps");
   cmd->add_option("--epsilons", f->epsilons, "Report robust accuracy at these eps (comma-separated)")->delimiter(',');
   cmd->add_option("--batch-size", f->batch_size, "Batch size")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([f, &g] {
@@ -57,7 +58,8 @@ void add_attack_command(CLI::App& app, Globals& g) {
     nlohmann::json config = {{"model", f->model},     {"dataset", dataset_config(f->data)}, {"attacks", f->attacks},
                              {"norm", f->norm},       {"steps", f->spec.fmn.steps},         {"targeted", f->spec.fmn.targeted},
                              {"official", f->spec.fmn.official}, {"alpha", f->spec.fmn.alpha_init},
-                             {"gamma", f->spec.fmn.gamma_init}, {"batch_size", f->batch_size}};
+                             {"gamma", f->spec.fmn.gamma_init}, {"apgd", f->spec.pgd_apgd},
+                             {"batch_size", f->batch_size}};
     record_run(g, "attack", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);

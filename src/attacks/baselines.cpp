@@ -1,8 +1,10 @@
-// DDN (Rony et al. 2019) and PGD with a per-sample eps search (see baselines.h).
+// DDN (Rony et al. 2019) and PGD with a per-sample eps search (see baselines.h), optionally with
+// the step-size schedule of APGD (Croce & Hein, ICML 2020, arXiv:2003.01690, Algorithm 1).
 #include "robustlab/attacks/baselines.h"
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -33,6 +35,79 @@ Evaluation evaluate(Classifier& model, const torch::Tensor& x, Loss loss) {
       },
       rt::astensor(x));
   return {grad.raw(), logits};
+}
+
+/// APGD's checkpoints for `steps` iterations: w_j = ceil(p_j steps) with p_0 = 0, p_1 = 0.22 and
+/// p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06).
+std::vector<int64_t> apgd_checkpoints(int64_t steps) {
+  std::vector<int64_t> w;
+  for (double prev = 0, p = 0.22; p < 1; ) {
+    w.push_back(static_cast<int64_t>(std::ceil(p * static_cast<double>(steps))));
+    const double next = p + std::max(p - prev - 0.03, 0.06);
+    prev = p;
+    p = next;
+  }
+  return w;
+}
+
+/// One PGD run at per-sample radii eps [N]: `steps` steps on the logit-difference loss from x,
+/// projected onto the ball and the box. Returns the first adversarial point of each sample and
+/// whether one was found.
+std::pair<torch::Tensor, torch::Tensor> pgd_run(Classifier& model, const torch::Tensor& x, const torch::Tensor& classes,
+                                                const torch::Tensor& eps, const PgdOptions& o) {
+  const int64_t n = x.size(0), ndim = x.dim();
+  const double p = p_of(o.norm);
+  auto project = [&](const torch::Tensor& v) {
+    return rt::clip_to_box(rt::clip_perturbation(rt::astensor(x), rt::astensor(v), p, rt::astensor(eps))).raw();
+  };
+  auto direction = [&](const torch::Tensor& g) {
+    return o.norm == Norm::kLinf ? g.sign() : g / per_sample(sample_norms(g, o.norm).clamp_min(1e-12), ndim);
+  };
+  torch::Tensor xa = x.clone(), found = torch::zeros({n}, torch::kBool), found_x = x.clone();
+  // APGD state: step size, previous iterate and loss, best loss and point, and per checkpoint
+  // interval the count of steps that raised the loss.
+  torch::Tensor eta = eps * 2.0, x_prev = xa, f_prev, f_max = torch::full({n}, -std::numeric_limits<double>::infinity(), x.options());
+  torch::Tensor x_max = xa, increases = torch::zeros({n}, x.options()), eta_then = eta, f_max_then = f_max;
+  const std::vector<int64_t> checkpoints = apgd_checkpoints(o.steps);
+  int64_t previous_checkpoint = 0;
+  for (int64_t k = 0; k <= o.steps; ++k) {
+    const Evaluation e = evaluate(model, xa, [&](const torch::Tensor& z) { return -logit_difference(z, classes, o.targeted).sum(); });
+    const torch::Tensor adv = is_adversarial(e.logits, classes, o.targeted).logical_and(found.logical_not());
+    found_x = torch::where(per_sample(adv, ndim), xa, found_x);
+    found = found.logical_or(adv);
+    if (k == o.steps) break;
+    const torch::Tensor dir = direction(e.gradient);
+    if (!o.apgd) {  // fixed steps of 2.5 eps / steps (Madry et al.)
+      xa = project(xa + per_sample(eps * (2.5 / static_cast<double>(o.steps)), ndim) * dir);
+      continue;
+    }
+    const torch::Tensor f = -logit_difference(e.logits, classes, o.targeted);
+    if (k > 0) increases += (f > f_prev).to(x.scalar_type());
+    f_prev = f;
+    const torch::Tensor improved = f > f_max;
+    f_max = torch::where(improved, f, f_max);
+    x_max = torch::where(per_sample(improved, ndim), xa, x_max);
+    // The step: to z = P(x + eta dir), then momentum 0.75 towards z and 0.25 along the last step.
+    const torch::Tensor z = project(xa + per_sample(eta, ndim) * dir);
+    torch::Tensor next = k == 0 ? z : project(xa + 0.75 * (z - xa) + 0.25 * (xa - x_prev));
+    x_prev = xa;
+    if (std::find(checkpoints.begin(), checkpoints.end(), k) != checkpoints.end()) {
+      // Halve eta where under 75 % of the steps since the last checkpoint raised the loss, or where
+      // neither eta nor the best loss changed since; those samples restart from their best point.
+      const double interval = static_cast<double>(k - previous_checkpoint);
+      const torch::Tensor halve =
+          (increases < 0.75 * interval).logical_or((eta == eta_then).logical_and(f_max == f_max_then));
+      eta = torch::where(halve, eta / 2, eta);
+      next = torch::where(per_sample(halve, ndim), x_max, next);
+      x_prev = torch::where(per_sample(halve, ndim), x_max, x_prev);
+      increases.zero_();
+      eta_then = eta;
+      f_max_then = f_max;
+      previous_checkpoint = k;
+    }
+    xa = next;
+  }
+  return {found, found_x};
 }
 
 }  // namespace
@@ -90,7 +165,6 @@ AttackResult pgd_minimal(Classifier& model, const torch::Tensor& x_in, const tor
   const torch::Tensor x = x_in.detach();
   const torch::Tensor classes = attack_classes("pgd", x, labels, targets, o.targeted, model.num_classes());
   const int64_t n = x.size(0), ndim = x.dim();
-  const double p = p_of(o.norm);
   const double eps0 = o.initial_epsilon > 0 ? o.initial_epsilon
                       : o.norm == Norm::kL1 ? 10.0
                       : o.norm == Norm::kL2 ? 1.0
@@ -110,25 +184,7 @@ AttackResult pgd_minimal(Classifier& model, const torch::Tensor& x_in, const tor
     const torch::Tensor eps =
         torch::minimum(torch::where(torch::isinf(hi), torch::where(lo > 0, lo * 2, torch::full_like(lo, eps0)), (lo + hi) / 2),
                        worst);
-    const double rel = 2.5 / static_cast<double>(o.steps);
-    torch::Tensor xa = x.clone();
-    torch::Tensor found = torch::zeros({n}, torch::kBool);
-    torch::Tensor found_x = x.clone();
-    for (int64_t k = 0; k <= o.steps; ++k) {
-      const Evaluation e = evaluate(model, xa, [&](const torch::Tensor& z) { return -logit_difference(z, classes, o.targeted).sum(); });
-      const torch::Tensor adv = is_adversarial(e.logits, classes, o.targeted).logical_and(found.logical_not());
-      found_x = torch::where(per_sample(adv, ndim), xa, found_x);
-      found = found.logical_or(adv);
-      if (k == o.steps) break;
-      torch::Tensor dir;
-      if (o.norm == Norm::kLinf) {
-        dir = e.gradient.sign();
-      } else {
-        dir = e.gradient / per_sample(sample_norms(e.gradient, o.norm).clamp_min(1e-12), ndim);
-      }
-      xa = xa + per_sample(eps * rel, ndim) * dir;
-      xa = rt::clip_to_box(rt::clip_perturbation(rt::astensor(x), rt::astensor(xa), p, rt::astensor(eps))).raw();
-    }
+    const auto [found, found_x] = pgd_run(model, x, classes, eps, o);
     const torch::Tensor norm = sample_norms(found_x - x, o.norm);
     const torch::Tensor better = found.logical_and(norm < best_norm);
     best = torch::where(per_sample(better, ndim), found_x, best);

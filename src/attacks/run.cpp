@@ -38,7 +38,7 @@ torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const At
     } else {
       out.result = pgd_minimal(model, batch.x, batch.y,
                                {.norm = spec.fmn.norm, .steps = std::max<int64_t>(1, spec.fmn.steps / spec.pgd_search_steps),
-                                .search_steps = spec.pgd_search_steps, .targeted = spec.fmn.targeted},
+                                .search_steps = spec.pgd_search_steps, .targeted = spec.fmn.targeted, .apgd = spec.pgd_apgd},
                                targets);
     }
     all.index_copy_(0, batch.index, out.result.norms);

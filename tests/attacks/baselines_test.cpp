@@ -41,11 +41,14 @@ TEST(Pgd, SearchBracketsTheDistanceForEachNorm) {
            {Norm::kLinf, margin / a.abs().sum().item<double>()},
            {Norm::kL2, margin / a.norm().item<double>()},
            {Norm::kL1, margin / a.abs().max().item<double>()}}) {
-    const AttackResult r = pgd_minimal(model, x, torch::tensor({0L}), {.norm = norm, .steps = 20, .search_steps = 20});
-    ASSERT_TRUE(r.success[0].item<bool>()) << to_string(norm);
-    EXPECT_GE(r.norms[0].item<double>(), exact * (1 - 1e-4)) << to_string(norm);
-    // Dense L1 steps are inefficient against the sparse L1 optimum: allow 25 % there.
-    EXPECT_LE(r.norms[0].item<double>(), exact * (norm == Norm::kL1 ? 1.25 : 1.1)) << to_string(norm);
+    for (bool apgd : {false, true}) {
+      const AttackResult r =
+          pgd_minimal(model, x, torch::tensor({0L}), {.norm = norm, .steps = 20, .search_steps = 20, .apgd = apgd});
+      ASSERT_TRUE(r.success[0].item<bool>()) << to_string(norm) << " apgd " << apgd;
+      EXPECT_GE(r.norms[0].item<double>(), exact * (1 - 1e-4)) << to_string(norm) << " apgd " << apgd;
+      // Dense L1 steps are inefficient against the sparse L1 optimum: allow 25 % there.
+      EXPECT_LE(r.norms[0].item<double>(), exact * (norm == Norm::kL1 ? 1.25 : 1.1)) << to_string(norm) << " apgd " << apgd;
+    }
   }
 }
 

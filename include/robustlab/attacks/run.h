@@ -15,6 +15,7 @@ struct AttackSpec {
   std::string attack = "fmn";  ///< fmn, ddn or pgd
   FmnOptions fmn;              ///< norm, steps, targeted, ... (the norm and steps apply to every attack)
   int64_t pgd_search_steps = 10;
+  bool pgd_apgd = false;  ///< PGD with APGD's step-size schedule
   void validate() const;
   std::string describe() const;  ///< "fmn-L2", "ddn-L2", "pgd-Linf"
 };
