@@ -37,19 +37,6 @@ Evaluation evaluate(Classifier& model, const torch::Tensor& x, Loss loss) {
   return {grad.raw(), logits};
 }
 
-/// APGD's checkpoints for `steps` iterations: w_j = ceil(p_j steps) with p_0 = 0, p_1 = 0.22 and
-/// p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06).
-std::vector<int64_t> apgd_checkpoints(int64_t steps) {
-  std::vector<int64_t> w;
-  for (double prev = 0, p = 0.22; p < 1; ) {
-    w.push_back(static_cast<int64_t>(std::ceil(p * static_cast<double>(steps))));
-    const double next = p + std::max(p - prev - 0.03, 0.06);
-    prev = p;
-    p = next;
-  }
-  return w;
-}
-
 /// One PGD run at per-sample radii eps [N]: `steps` steps on the logit-difference loss from x,
 /// projected onto the ball and the box. Returns the first adversarial point of each sample and
 /// whether one was found.
@@ -111,6 +98,17 @@ std::pair<torch::Tensor, torch::Tensor> pgd_run(Classifier& model, const torch::
 }
 
 }  // namespace
+
+std::vector<int64_t> apgd_checkpoints(int64_t steps) {
+  std::vector<int64_t> w;
+  for (double prev = 0, p = 0.22; p < 1; ) {
+    w.push_back(static_cast<int64_t>(std::ceil(p * static_cast<double>(steps))));
+    const double next = p + std::max(p - prev - 0.03, 0.06);
+    prev = p;
+    p = next;
+  }
+  return w;
+}
 
 void DdnOptions::validate() const {
   if (steps < 1) throw InvalidArgument("ddn: steps must be >= 1, got " + std::to_string(steps));

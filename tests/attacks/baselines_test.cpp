@@ -52,6 +52,11 @@ TEST(Pgd, SearchBracketsTheDistanceForEachNorm) {
   }
 }
 
+TEST(Pgd, ApgdCheckpointsAsInTheReference) {
+  EXPECT_EQ(apgd_checkpoints(100), (std::vector<int64_t>{22, 41, 58, 70, 80, 87, 93, 99}));
+  EXPECT_EQ(apgd_checkpoints(10), (std::vector<int64_t>{3, 5, 6, 8, 8, 9, 10, 10}));
+}
+
 TEST(Baselines, EdgeCases) {
   FunctionClassifier model = constant_classifier();
   const torch::Tensor x = torch::rand({2, 1, 2, 3});

@@ -1,8 +1,11 @@
 // Minimum-norm baselines beside FMN: DDN (Rony et al., "Decoupling Direction and Norm for
 // Efficient Gradient-Based L2 Adversarial Attacks and Defenses", CVPR 2019, arXiv:1811.09600),
 // and PGD (Madry et al. 2018, arXiv:1706.06083) made minimal by a per-sample search over eps,
-// as AttackBench does for fixed-budget attacks (Cinà et al. 2025, arXiv:2404.19460).
+// as AttackBench does for fixed-budget attacks (Cinà et al. 2025, arXiv:2404.19460), optionally
+// with the step-size schedule of APGD (Croce & Hein, ICML 2020, arXiv:2003.01690).
 #pragma once
+
+#include <vector>
 
 #include "robustlab/attacks/common.h"
 
@@ -35,6 +38,11 @@ struct PgdOptions {
   bool apgd = false;
   void validate() const;
 };
+
+/// APGD's checkpoints for `steps` iterations: w_j = ceil(p_j steps) with p_0 = 0, p_1 = 0.22 and
+/// p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06), for the p_j below 1 (100 steps: 22, 41, 58,
+/// 70, 80, 87, 93, 99 — 0.41 + 0.16 rounds up in double, as in the reference code).
+std::vector<int64_t> apgd_checkpoints(int64_t steps);
 
 /// PGD with per-sample eps search: each sample's eps doubles from initial_epsilon until PGD
 /// (logit-difference loss, step 2.5 eps / steps — or APGD's schedule — along the sign, L2- or
