@@ -36,8 +36,8 @@ BENCHMARK(BM_FullComparisonWithChanceBands)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-// Its own main() for the optional path argument; the human module allocates little, so the
-// allocator setting of main.cpp does not matter here.
+// Its own main() for the optional path argument; it runs no tensor workloads, so it does not take
+// main.cpp's allocator setting.
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (argc > 1) g_raw = argv[1];

@@ -54,7 +54,8 @@ std::pair<torch::Tensor, torch::Tensor> pgd_run(Classifier& model, const torch::
   // APGD state: step size, previous iterate and loss, best loss and point, and per checkpoint
   // interval the count of steps that raised the loss.
   torch::Tensor eta = eps * 2.0, x_prev = xa, f_prev, f_max = torch::full({n}, -std::numeric_limits<double>::infinity(), x.options());
-  torch::Tensor x_max = xa, increases = torch::zeros({n}, x.options()), eta_then = eta, f_max_then = f_max;
+  torch::Tensor x_max = xa, increases = torch::zeros({n}, x.options()), f_max_then = f_max;
+  torch::Tensor halved_then = torch::ones({n}, torch::kBool);  // as APGD: no stall test at the first checkpoint
   const std::vector<int64_t> checkpoints = apgd_checkpoints(o.steps);
   int64_t previous_checkpoint = 0;
   for (int64_t k = 0; k <= o.steps; ++k) {
@@ -80,15 +81,16 @@ std::pair<torch::Tensor, torch::Tensor> pgd_run(Classifier& model, const torch::
     x_prev = xa;
     if (std::find(checkpoints.begin(), checkpoints.end(), k) != checkpoints.end()) {
       // Halve eta where under 75 % of the steps since the last checkpoint raised the loss, or where
-      // neither eta nor the best loss changed since; those samples restart from their best point.
+      // eta was not halved at the last checkpoint and the best loss has not improved since; those
+      // samples restart from their best point.
       const double interval = static_cast<double>(k - previous_checkpoint);
-      const torch::Tensor halve =
-          (increases < 0.75 * interval).logical_or((eta == eta_then).logical_and(f_max == f_max_then));
+      const torch::Tensor stalled = halved_then.logical_not().logical_and(f_max <= f_max_then);
+      const torch::Tensor halve = (increases < 0.75 * interval).logical_or(stalled);
       eta = torch::where(halve, eta / 2, eta);
       next = torch::where(per_sample(halve, ndim), x_max, next);
       x_prev = torch::where(per_sample(halve, ndim), x_max, x_prev);
       increases.zero_();
-      eta_then = eta;
+      halved_then = halve;
       f_max_then = f_max;
       previous_checkpoint = k;
     }
