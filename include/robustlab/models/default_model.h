@@ -1,5 +1,5 @@
-// The default model every command falls back on: small_cnn trained on Fashion-MNIST, cached as a
-// checkpoint so that it is trained once per configuration and reused afterwards.
+// The default model of `robustlab benchmark`: the CIFAR-style ResNet-20 trained on Fashion-MNIST,
+// cached as a checkpoint so that it is trained once per configuration and reused afterwards.
 #pragma once
 
 #include <filesystem>
@@ -14,8 +14,8 @@ namespace robustlab {
 struct DefaultModelOptions {
   std::filesystem::path cache_dir;  ///< empty: default_cache_dir()
   bool retrain = false;             ///< train even when a cached checkpoint exists
-  ZooConfig model;                  ///< small_cnn for 1x28x28, 10 classes
-  TrainOptions train{.epochs = 4, .lr = 2e-3, .batch_size = 128};
+  ZooConfig model{.arch = "resnet20"};  ///< for 1x28x28, 10 classes
+  TrainOptions train{.epochs = 3, .lr = 2e-3, .batch_size = 128};
 };
 
 struct DefaultModel {
