@@ -26,7 +26,9 @@ void add_attack_command(CLI::App& app, Globals& g) {
   f->data.subset.limit = 200;
   auto* cmd = app.add_subcommand(
       "attack", "Minimum-norm adversarial attacks: per-sample norms and robustness curve (first 200 images by default)");
-  cmd->add_option("--model", f->model, "Checkpoint or TorchScript file")->required();
+  cmd->add_option("--model", f->model,
+                  "Checkpoint or TorchScript file (default: the default model of robustlab benchmark, trained into "
+                  "the cache if needed)");
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
   cmd->add_option("--attack", f->attacks,
@@ -55,6 +57,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
     for (double e : f->epsilons) {
       if (!(e >= 0)) throw InvalidArgument("attack: --epsilons must be >= 0, got " + std::to_string(e));
     }
+    f->model = model_or_default(f->model);
     nlohmann::json config = {{"model", f->model},     {"dataset", dataset_config(f->data)}, {"attacks", f->attacks},
                              {"norm", f->norm},       {"steps", f->spec.fmn.steps},         {"targeted", f->spec.fmn.targeted},
                              {"official", f->spec.fmn.official}, {"alpha", f->spec.fmn.alpha_init},

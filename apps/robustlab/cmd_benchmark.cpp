@@ -65,8 +65,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       run_id = run;
       const DefaultModel dm = default_model(f->model, [&](const EpochStats& s) {
         store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
-        log_info("epoch ", s.epoch, ": loss ", fixed(s.loss, 4), ", train accuracy ", fixed(s.train_accuracy, 4),
-                 ", ", fixed(s.images_per_second, 0), " images/s");
+        log_epoch(s);
       });
       const DatasetPtr test = open_dataset(f->data);
       const AccuracyResult acc = evaluate_accuracy(*dm.model, test, 256, "clean");

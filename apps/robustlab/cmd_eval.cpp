@@ -33,7 +33,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("eval", "Clean accuracy and error of a model on a dataset");
-  cmd->add_option("--model", f->model, "Checkpoint (from robustlab train) or TorchScript file")->required();
+  cmd->add_option("--model", f->model,
+                  "Checkpoint (from robustlab train) or TorchScript file (default: the default model of robustlab "
+                  "benchmark, trained into the cache if needed)");
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
   cmd->add_option("--batch-size", f->batch_size, "Batch size (also the adaptation batch)")
@@ -89,6 +91,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     const corruptions::FrostTextures frost = corruptions::FrostTextures::resolve(
         f->frost_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(f->frost_dir));
     f->eval.corruption.frost = &frost;
+    f->model = model_or_default(f->model);
     nlohmann::json config = {{"model", f->model}, {"dataset", dataset_config(f->data)}, {"batch_size", f->batch_size}};
     if (!f->subset.empty()) config["subset"] = f->subset;
     const auto& sl = f->eval.self_learning;

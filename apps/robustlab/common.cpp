@@ -151,4 +151,14 @@ void print_corruption_table(const std::vector<CorruptionColumn>& columns) {
   print_table(header, rows);
 }
 
+void log_epoch(const EpochStats& s) {
+  log_info("epoch ", s.epoch, ": loss ", fixed(s.loss, 4), ", train accuracy ", fixed(s.train_accuracy, 4), ", ",
+           fixed(s.images_per_second, 0), " images/s");
+}
+
+std::string model_or_default(const std::string& model) {
+  if (!model.empty()) return model;
+  return default_model({}, log_epoch).checkpoint.string();
+}
+
 }  // namespace robustlab::cli

@@ -12,6 +12,7 @@
 
 #include "robustlab/data/open.h"
 #include "robustlab/evaluation/corruptions.h"
+#include "robustlab/models/default_model.h"
 #include "robustlab/models/load.h"
 #include "robustlab/store/store.h"
 
@@ -45,6 +46,12 @@ void add_load_flags(CLI::App& cmd, LoadOptions& options);
 /// and marks the run completed, or failed (with the error) when body throws, then rethrows.
 void record_run(const Globals& globals, const std::string& command, nlohmann::json config,
                 const std::function<void(Store&, int64_t)>& body);
+
+/// Logs one training epoch of the default model.
+void log_epoch(const EpochStats& stats);
+/// `model` if given; otherwise the default model's checkpoint (`robustlab benchmark`'s model,
+/// trained into the cache first if it is not there), so that commands run without --model.
+std::string model_or_default(const std::string& model);
 
 /// Prints an aligned text table to stdout.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -12,6 +12,8 @@
 #include <torch/script.h>
 
 #include "robustlab/data/idx.h"
+#include "robustlab/models/default_model.h"
+#include "robustlab/models/load.h"
 #include "robustlab/store/store.h"
 #include "test_support.h"
 #include "torchscript_models.h"
@@ -109,6 +111,29 @@ TEST(Cli, TrainWritesACheckpointThatEvalReads) {
   o = run("eval --json --quiet --limit 200 --model " + ckpt + db);
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_GT(nlohmann::json::parse(o.out).at("accuracy").get<double>(), 0.3);
+}
+
+TEST(Cli, EvalAndAttackWithoutModelUseTheCachedDefaultModel) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  // An (untrained) default model in the cache the commands will look in, so nothing is trained here.
+  DefaultModelOptions options;
+  options.cache_dir = dir / "cache";
+  ZooClassifier model(options.model);
+  const std::filesystem::path checkpoint = default_model_path(options);
+  save_checkpoint(model, checkpoint);
+  ASSERT_EQ(setenv("ROBUSTLAB_CACHE", options.cache_dir.c_str(), 1), 0);
+  const Output eval = run("eval --json --limit 64" + db);
+  const Output attack = run("attack --json --quiet --limit 4 --steps 5" + db);
+  unsetenv("ROBUSTLAB_CACHE");
+  ASSERT_EQ(eval.code, 0) << eval.out;
+  EXPECT_NE(eval.out.find("using the cached default model"), std::string::npos) << eval.out;
+  ASSERT_EQ(attack.code, 0) << attack.out;
+  Store store(dir / "r.db");
+  const auto rows = store.results();
+  ASSERT_FALSE(rows.empty());
+  for (const auto& r : rows) EXPECT_EQ(r.row.model, checkpoint.string()) << r.row.metric;
+  EXPECT_EQ(options.model.arch, "resnet20");
 }
 
 }  // namespace
