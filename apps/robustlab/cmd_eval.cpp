@@ -180,7 +180,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
       if (f->eval.adapt == evaluation::Adapt::kNone) {
         acc = evaluate_accuracy(*model, data, f->batch_size, "eval");
       } else {  // the whole dataset as one stream (e.g. ImageNet-R/A/D), adapted batch by batch
-        const evaluation::CorruptionError e = evaluation::error_on(*model, data, f->eval);
+        const int64_t passes = f->eval.adapt == evaluation::Adapt::kSelfLearning ? f->eval.epochs : 1;
+        Progress progress("eval " + f->eval.method(), data->size() * passes);
+        const evaluation::CorruptionError e = evaluation::error_on(*model, data, f->eval, nullptr, &progress);
         acc = {e.count - std::llround(e.error * static_cast<double>(e.count)), e.count};
         condition["adapt"] = f->eval.method();
       }

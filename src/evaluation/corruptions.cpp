@@ -46,7 +46,7 @@ void CorruptionEvalOptions::validate() const {
 }
 
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
-                         adaptation::SelfLearner* learner) {
+                         adaptation::SelfLearner* learner, Progress* progress) {
   std::unique_ptr<adaptation::SelfLearner> own;
   if (options.adapt == Adapt::kSelfLearning && !learner) {
     own = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
@@ -55,19 +55,19 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   if (!learner) model.set_training(false);
   int64_t wrong = 0;
   const int64_t n = data->size();
+  auto batch_at = [&](int64_t start) {
+    std::vector<int64_t> indices;
+    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
+    if (progress) progress->advance(static_cast<int64_t>(indices.size()));
+    return data->get_batch(indices);
+  };
   // Self-learning over several passes (the papers' transductive protocol): the earlier passes only
   // adapt; the errors are those of the last pass, each batch still predicted before its update.
   const int64_t passes = learner ? options.epochs : 1;
   for (int64_t pass = 1; pass < passes; ++pass)
-    for (int64_t start = 0; start < n; start += options.batch_size) {
-      std::vector<int64_t> indices;
-      for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
-      learner->step(data->get_batch(indices).x);
-    }
+    for (int64_t start = 0; start < n; start += options.batch_size) learner->step(batch_at(start).x);
   for (int64_t start = 0; start < n; start += options.batch_size) {
-    std::vector<int64_t> indices;
-    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
-    const Batch batch = data->get_batch(indices);
+    const Batch batch = batch_at(start);
     torch::Tensor logits;
     if (learner) {
       logits = learner->step(batch.x);

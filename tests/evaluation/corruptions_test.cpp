@@ -80,8 +80,10 @@ TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {
   options.self_learning.lr = 0.5;
   const CorruptionError online = error_on(model, data, options);
   options.epochs = 3;
-  const CorruptionError offline = error_on(model, data, options);
+  Progress progress("test", 36);
+  const CorruptionError offline = error_on(model, data, options, nullptr, &progress);
   EXPECT_EQ(offline.count, 12);  // the last pass only
+  EXPECT_EQ(progress.done(), 36);  // but progress counts every image of every pass
   EXPECT_EQ(online.count, 12);
   options.epochs = 0;
   EXPECT_THROW(options.validate(), InvalidArgument);

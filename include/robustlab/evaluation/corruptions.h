@@ -13,6 +13,7 @@
 
 #include "robustlab/adaptation/bn.h"
 #include "robustlab/adaptation/self_learning.h"
+#include "robustlab/core/progress.h"
 #include "robustlab/corruptions/corruptions.h"
 #include "robustlab/data/dataset.h"
 #include "robustlab/data/image_folder.h"
@@ -53,9 +54,10 @@ struct CorruptionError {
 };
 
 /// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation
-/// (self-learning: with `learner`, predicting each batch before adapting on it).
+/// (self-learning: with `learner`, predicting each batch before adapting on it). `progress`, when
+/// given, advances by every image read (epochs × size with several self-learning passes).
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
-                         adaptation::SelfLearner* learner = nullptr);
+                         adaptation::SelfLearner* learner = nullptr, Progress* progress = nullptr);
 
 /// The clean error, then the error on every corruption and severity of `clean` corrupted on the
 /// fly; `on_result` sees each as it is measured (to store it). Images are corrupted with streams
