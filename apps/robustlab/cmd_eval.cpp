@@ -27,6 +27,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     std::string frost_dir;
     std::string corrupted_dir;
     bool strict = false;
+    bool restart = false;
     std::string subset;
     int64_t baseline_run = 0;
     evaluation::CorruptionEvalOptions eval;
@@ -72,6 +73,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--baseline-run", f->baseline_run,
                   "Normalise CE/mCE by the errors stored by this earlier eval run (e.g. the same model without "
                   "adaptation, or a baseline model) instead of AlexNet's ImageNet-C errors");
+  cmd->add_flag("--restart", f->restart,
+                "With --corruptions: measure every condition again instead of resuming an interrupted run with the "
+                "same settings");
   cmd->add_flag("--strict", f->strict, "With --corrupted-dir: fail when a corruption or severity folder is missing");
   cmd->add_option("--subset", f->subset,
                   "imagenet-r, imagenet-a (the 200-class masked logits) or imagenet-d (the many-to-one mapping) for a "
@@ -109,6 +113,20 @@ void add_eval_command(CLI::App& app, Globals& g) {
       config["severities"] = f->eval.severities;
       config["frost_textures"] = frost.description();
     }
+    if (!f->corruptions.empty() && !f->restart) {  // resume an interrupted run with the same settings
+      const Store store(g.db);
+      if (const auto before = interrupted_run(store, "eval", config)) {
+        if (f->eval.adapt == evaluation::Adapt::kSelfLearning && !f->eval.reset_per_corruption) {
+          log_warning("run ", before->id, " with these settings was interrupted, but continual self-learning cannot "
+                      "resume; measuring every condition again");
+        } else {
+          f->eval.done = stored_corruption_errors(store, before->id);
+          config["resumed_from"] = before->id;
+          log_info("resuming run ", before->id, ": ", f->eval.done.size(),
+                   " conditions already measured are taken from it (--restart measures them again)");
+        }
+      }
+    }
     record_run(g, "eval", config, [&](Store& store, int64_t run) {
       ClassifierPtr model = load_classifier(f->model, f->load);
       if (!f->subset.empty())
@@ -141,11 +159,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
         double baseline_clean = evaluation::kAlexNetCleanError;
         std::string baseline_name = "alexnet";
         if (f->baseline_run > 0) {
-          std::vector<evaluation::CorruptionError> stored;
-          for (const auto& r : store.results({.run_id = f->baseline_run, .metric = "error"}))
-            if (r.row.condition.contains("corruption"))
-              stored.push_back({r.row.condition["corruption"].get<std::string>(), r.row.condition.value("severity", 0),
-                                r.row.value, r.row.count});
+          const std::vector<evaluation::CorruptionError> stored = stored_corruption_errors(store, f->baseline_run);
           if (stored.empty())
             throw InvalidArgument("eval: run " + std::to_string(f->baseline_run) + " stored no corruption errors");
           baseline = evaluation::mean_errors(stored);

@@ -151,6 +151,30 @@ void print_corruption_table(const std::vector<CorruptionColumn>& columns) {
   print_table(header, rows);
 }
 
+std::optional<RunRecord> interrupted_run(const Store& store, const std::string& command, const nlohmann::json& config) {
+  auto settings = [](nlohmann::json c) {
+    for (const char* key : {"argv", "threads", "resumed_from"}) c.erase(key);
+    return c;
+  };
+  const nlohmann::json wanted = settings(config);
+  const std::vector<RunRecord> runs = store.runs();
+  for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
+    if (r->command != command || settings(r->config) != wanted) continue;
+    if (r->status == RunStatus::kCompleted) return std::nullopt;  // the newest such run finished
+    return *r;
+  }
+  return std::nullopt;
+}
+
+std::vector<evaluation::CorruptionError> stored_corruption_errors(const Store& store, int64_t run) {
+  std::vector<evaluation::CorruptionError> errors;
+  for (const auto& r : store.results({.run_id = run, .metric = "error"}))
+    if (r.row.condition.contains("corruption"))
+      errors.push_back({r.row.condition["corruption"].get<std::string>(), r.row.condition.value("severity", 0),
+                        r.row.value, r.row.count});
+  return errors;
+}
+
 void log_epoch(const EpochStats& s) {
   log_info("epoch ", s.epoch, ": loss ", fixed(s.loss, 4), ", train accuracy ", fixed(s.train_accuracy, 4), ", ",
            fixed(s.images_per_second, 0), " images/s");

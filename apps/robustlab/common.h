@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,12 @@ void add_load_flags(CLI::App& cmd, LoadOptions& options);
 /// and marks the run completed, or failed (with the error) when body throws, then rethrows.
 void record_run(const Globals& globals, const std::string& command, nlohmann::json config,
                 const std::function<void(Store&, int64_t)>& body);
+
+/// The newest run of `command` whose configuration equals `config` (ignoring argv, threads and
+/// resumed_from) and that did not complete — an interrupted run that this one can resume.
+std::optional<RunRecord> interrupted_run(const Store& store, const std::string& command, const nlohmann::json& config);
+/// The error per corruption and severity (and the clean error) that `run` stored.
+std::vector<evaluation::CorruptionError> stored_corruption_errors(const Store& store, int64_t run);
 
 /// Logs one training epoch of the default model.
 void log_epoch(const EpochStats& stats);

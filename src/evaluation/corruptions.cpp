@@ -43,6 +43,8 @@ void CorruptionEvalOptions::validate() const {
   if (epochs < 1) throw InvalidArgument("epochs must be >= 1, got " + std::to_string(epochs));
   bn.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
+  if (!done.empty() && adapt == Adapt::kSelfLearning && !reset_per_corruption)
+    throw InvalidArgument("continual self-learning cannot resume: its state depends on every earlier condition");
 }
 
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
@@ -102,9 +104,21 @@ std::vector<CorruptionError> run_conditions(
     if (on_result) on_result(e);
     progress.advance();
   };
-  if (clean) record(error_on(model, clean, options, learner.get()));
+  auto measured = [&](const std::string& name, int severity) -> const CorruptionError* {
+    for (const CorruptionError& e : options.done)
+      if (e.corruption == name && e.severity == severity) return &e;
+    return nullptr;
+  };
+  if (clean) {
+    const CorruptionError* before = measured("clean", 0);
+    record(before ? *before : error_on(model, clean, options, learner.get()));
+  }
   for (const auto& name : options.corruptions)
     for (int severity : options.severities) {
+      if (const CorruptionError* before = measured(name, severity)) {
+        record(*before);
+        continue;
+      }
       const DatasetPtr data = dataset_for(name, severity);
       if (!data) continue;
       if (learner && options.reset_per_corruption) learner->reset();

@@ -1,6 +1,7 @@
 // End-to-end tests of the robustlab program: help, bad input, eval and results export.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -356,18 +357,30 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   EXPECT_NE(o.out.find("teacher copy"), std::string::npos) << o.out;
 }
 
-TEST(CliEval, CorruptedDirFromRobustlabCorruptAndMissingFolders) {
-  testing::TempDir dir;
-  // 20 Fashion-MNIST test images as an image folder with classes "0".."9".
+// The first `n` Fashion-MNIST test images as an image folder <root>/<label>/<index>.png.
+void write_fashion_mnist_folder(const std::filesystem::path& root, int64_t n) {
   const auto test = load_fashion_mnist("test");
-  for (int64_t i = 0; i < 20; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     const Example e = test->get(i);
-    const auto cls = dir / "clean" / std::to_string(e.label);
+    const auto cls = root / std::to_string(e.label);
     std::filesystem::create_directories(cls);
     const torch::Tensor img = e.image[0].mul(255).round().to(torch::kUInt8).contiguous();
     cv::imwrite((cls / (std::to_string(i) + ".png")).string(),
                 cv::Mat(28, 28, CV_8UC1, const_cast<uint8_t*>(img.data_ptr<uint8_t>())).clone());
   }
+}
+
+std::vector<std::filesystem::path> files_under(const std::filesystem::path& root) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(CliEval, CorruptedDirFromRobustlabCorruptAndMissingFolders) {
+  testing::TempDir dir;
+  write_fashion_mnist_folder(dir / "clean", 20);
   const std::string db = " --db " + (dir / "r.db").string();
   Output o = run("corrupt --input " + (dir / "clean").string() + " --output " + (dir / "c").string() +
                  " --corruptions fog --severities 1 --resize 32 --crop 32 --png" + db);
@@ -390,6 +403,48 @@ TEST(CliEval, CorruptedDirFromRobustlabCorruptAndMissingFolders) {
   o = run("eval --model " + model_path() + " --limit 8 --subset imagenet-r" + db);
   EXPECT_EQ(o.code, 5) << o.out;
   EXPECT_NE(o.out.find("1000"), std::string::npos) << o.out;
+}
+
+TEST(CliEval, AnInterruptedCorruptionBenchmarkResumes) {
+  testing::TempDir dir;
+  write_fashion_mnist_folder(dir / "clean", 20);
+  const std::string db = " --db " + (dir / "r.db").string();
+  ASSERT_EQ(run("corrupt --input " + (dir / "clean").string() + " --output " + (dir / "c").string() +
+                " --corruptions fog,contrast --severities 1 --resize 32 --crop 32 --png" + db).code, 0);
+  const std::string eval = "eval --json --model " + model_path() + " --dataset " + (dir / "clean").string() +
+                           " --grayscale --resize 28 --crop 28 --corrupted-dir " + (dir / "c").string() +
+                           " --corruptions fog,contrast --severities 1" + db;
+  // A truncated contrast image stops the run after clean and fog (measured in that order) were stored.
+  const std::filesystem::path broken = files_under(dir / "c" / "contrast").front();
+  const std::string good = [&] {
+    std::ifstream in(broken, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
+  Output o = run(eval);
+  ASSERT_NE(o.code, 0) << o.out;
+  const Store store(dir / "r.db");
+  const int64_t failed = store.runs().back().id;
+  const auto stored = store.results({.run_id = failed, .metric = "error"});
+  ASSERT_EQ(stored.size(), 2u);  // clean and fog/1
+  EXPECT_EQ(stored[1].row.condition["corruption"], "fog");
+
+  // Repaired contrast, and fog made unreadable: resuming must not read fog again.
+  std::ofstream(broken, std::ios::binary) << good;
+  for (const auto& f : files_under(dir / "c" / "fog")) std::ofstream(f, std::ios::binary) << "not an image";
+  o = run(eval);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("resuming run " + std::to_string(failed)), std::string::npos) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(json["errors"].size(), 3u);
+  EXPECT_EQ(json["errors"][1]["corruption"], "fog");
+  EXPECT_DOUBLE_EQ(json["errors"][1]["error"].get<double>(), stored[1].row.value);
+  EXPECT_EQ(json["errors"][2]["corruption"], "contrast");
+  EXPECT_EQ(store.results({.run_id = store.runs().back().id, .metric = "error"}).size(), 3u);
+  // The resumed run completed, so the same command now measures everything again (and meets the
+  // unreadable fog images); so does --restart.
+  EXPECT_NE(run(eval).code, 0);
+  EXPECT_NE(run(eval + " --restart").code, 0);
 }
 
 }  // namespace

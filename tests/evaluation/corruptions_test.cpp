@@ -69,6 +69,36 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   EXPECT_THROW(options.set_method("tent"), InvalidArgument);
 }
 
+TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
+  // Counts the images it is asked to classify.
+  int64_t classified = 0;
+  testing::FunctionClassifier model(
+      [&](const torch::Tensor& x) {
+        classified += x.size(0);
+        return torch::zeros({x.size(0), 2});
+      },
+      2);
+  auto data = std::make_shared<TensorDataset>(torch::rand({6, 1, 28, 28}), torch::tensor({0, 1, 0, 1, 0, 1}),
+                                              std::vector<std::string>{"a", "b"}, "toy");
+  CorruptionEvalOptions options;
+  options.corruptions = {"brightness", "contrast"};
+  options.severities = {1, 2};
+  options.done = {{"clean", 0, 0.25, 6}, {"brightness", 2, 0.125, 6}};  // values no model gives here
+  std::vector<CorruptionError> seen;
+  const auto results = evaluate_corruptions(model, data, options, [&](const CorruptionError& e) { seen.push_back(e); });
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(seen.size(), 5u);  // the resumed ones too, so that the new run holds every condition
+  EXPECT_EQ(classified, 3 * 6);  // only brightness/1, contrast/1 and contrast/2 were evaluated
+  EXPECT_DOUBLE_EQ(results[0].error, 0.25);
+  EXPECT_EQ(results[2].corruption, "brightness");
+  EXPECT_EQ(results[2].severity, 2);
+  EXPECT_DOUBLE_EQ(results[2].error, 0.125);
+  EXPECT_DOUBLE_EQ(results[1].error, 0.5);  // measured: all-zero logits predict class 0
+  options.set_method("rpl");
+  options.reset_per_corruption = false;
+  EXPECT_THROW(options.validate(), InvalidArgument);  // continual adaptation cannot skip conditions
+}
+
 TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {
   torch::manual_seed(0);
   ZooClassifier model(ZooConfig{.arch = "small_cnn"});

@@ -23,6 +23,13 @@ namespace robustlab::evaluation {
 
 enum class Adapt { kNone, kBn, kSelfLearning };
 
+struct CorruptionError {
+  std::string corruption;  ///< "clean" for the uncorrupted data
+  int severity = 0;        ///< 0 for clean
+  double error = 0;
+  int64_t count = 0;
+};
+
 struct CorruptionEvalOptions {
   std::vector<std::string> corruptions = corruptions::parse_names("benchmark");
   std::vector<int> severities = {1, 2, 3, 4, 5};
@@ -38,19 +45,16 @@ struct CorruptionEvalOptions {
   /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
   int64_t epochs = 1;
   corruptions::Options corruption;
+  /// Conditions an earlier, interrupted run already measured (resuming it): they are not
+  /// evaluated again, and are returned (and passed to on_result) with these errors. Not possible
+  /// with continual self-learning (reset_per_corruption false), whose state depends on them.
+  std::vector<CorruptionError> done;
   /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
   /// loss); throws InvalidArgument for other names.
   void set_method(const std::string& name);
   /// The method's name, as set_method takes it.
   std::string method() const;
   void validate() const;
-};
-
-struct CorruptionError {
-  std::string corruption;  ///< "clean" for the uncorrupted data
-  int severity = 0;        ///< 0 for clean
-  double error = 0;
-  int64_t count = 0;
 };
 
 /// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation
