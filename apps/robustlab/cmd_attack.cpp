@@ -1,6 +1,7 @@
 // robustlab attack: per-sample minimal adversarial norms of a model (FMN, DDN or PGD with eps
 // search), the median norm and robust accuracy at chosen eps; every norm goes to the store.
 #include <iostream>
+#include <map>
 
 #include "common.h"
 
@@ -21,6 +22,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
     std::string norm = "2";
     std::vector<double> epsilons;
     int64_t batch_size = 100;
+    bool restart = false;
   };
   auto f = std::make_shared<Flags>();
   f->data.subset.limit = 200;
@@ -31,6 +33,8 @@ void add_attack_command(CLI::App& app, Globals& g) {
                   "the cache if needed)");
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
+  cmd->add_flag("--restart", f->restart,
+                "Attack every sample again instead of resuming an interrupted run with the same settings");
   cmd->add_option("--attack", f->attacks,
                  "fmn, ddn or pgd (PGD with a per-sample eps search); several, comma-separated, also give the "
                  "per-sample best")
@@ -63,6 +67,20 @@ void add_attack_command(CLI::App& app, Globals& g) {
                              {"official", f->spec.fmn.official}, {"alpha", f->spec.fmn.alpha_init},
                              {"gamma", f->spec.fmn.gamma_init}, {"apgd", f->spec.pgd_apgd},
                              {"batch_size", f->batch_size}};
+    // Resume an interrupted run with the same settings: the per-sample norms it stored, per attack.
+    std::map<std::string, std::map<int64_t, double>> done;
+    if (!f->restart) {
+      const Store store(g.db);
+      if (const auto before = interrupted_run(store, "attack", config)) {
+        for (const auto& r : store.results({.run_id = before->id, .metric = "min_norm"}))
+          done[r.row.condition.at("attack").get<std::string>()][r.row.condition.at("sample").get<int64_t>()] = r.row.value;
+        config["resumed_from"] = before->id;
+        size_t samples = 0;
+        for (const auto& [name, norms] : done) samples += norms.size();
+        log_info("resuming run ", before->id, ": ", samples,
+                 " per-sample norms already measured are taken from it (--restart attacks them again)");
+      }
+    }
     record_run(g, "attack", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
@@ -76,14 +94,21 @@ void add_attack_command(CLI::App& app, Globals& g) {
         spec.attack = name;
         log_info("attacking ", model->description(), " on ", data->size(), " images of ", data->name(), " with ",
                  spec.describe());
-        all_norms.push_back(attacks::attack_dataset(*model, data, spec, f->batch_size, [&](const attacks::BatchOutcome& o) {
-          std::vector<ResultRow> rows;
-          for (int64_t i = 0; i < o.indices.size(0); ++i) {
-            rows.push_back({f->model, data->name(), {{"attack", name}, {"norm", norm}, {"sample", o.indices[i].item<int64_t>()}},
-                            "min_norm", o.result.norms[i].item<double>(), 1});
-          }
-          store.add_results(run, rows);
-        }));
+        auto sample_row = [&](int64_t sample, double value) -> ResultRow {
+          return {f->model, data->name(), {{"attack", name}, {"norm", norm}, {"sample", sample}}, "min_norm", value, 1};
+        };
+        std::vector<ResultRow> resumed;  // the new run holds every sample, the resumed ones too
+        for (const auto& [sample, value] : done[name]) resumed.push_back(sample_row(sample, value));
+        store.add_results(run, resumed);
+        all_norms.push_back(attacks::attack_dataset(
+            *model, data, spec, f->batch_size,
+            [&](const attacks::BatchOutcome& o) {
+              std::vector<ResultRow> rows;
+              for (int64_t i = 0; i < o.indices.size(0); ++i)
+                rows.push_back(sample_row(o.indices[i].item<int64_t>(), o.result.norms[i].item<double>()));
+              store.add_results(run, rows);
+            },
+            done[name]));
       }
       if (all_norms.size() > 1) {
         all_norms.push_back(attacks::best_of(all_norms));

@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "robustlab/core/error.h"
 #include "robustlab/core/progress.h"
 
@@ -21,13 +23,24 @@ void AttackSpec::validate() const {
 std::string AttackSpec::describe() const { return attack + "-" + to_string(fmn.norm); }
 
 torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const AttackSpec& spec, int64_t batch_size,
-                             const std::function<void(const BatchOutcome&)>& on_batch) {
+                             const std::function<void(const BatchOutcome&)>& on_batch,
+                             const std::map<int64_t, double>& done) {
   spec.validate();
-  BatchLoader loader(data, {.batch_size = batch_size});
-  torch::Tensor all = torch::empty({data->size()}, torch::kFloat64);
-  Progress progress(spec.describe(), data->size());
-  for (int64_t b = 0; b < loader.num_batches(); ++b) {
-    const Batch batch = loader.batch(b);
+  if (batch_size < 1) throw InvalidArgument("attack: batch size must be >= 1, got " + std::to_string(batch_size));
+  const int64_t n = data->size();
+  torch::Tensor all = torch::empty({n}, torch::kFloat64);
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < n; ++i) {
+    if (const auto it = done.find(i); it != done.end())
+      all[i] = it->second;
+    else
+      todo.push_back(i);
+  }
+  Progress progress(spec.describe(), n);
+  progress.advance(n - static_cast<int64_t>(todo.size()));
+  for (size_t begin = 0; begin < todo.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(todo.size(), begin + static_cast<size_t>(batch_size));
+    const Batch batch = data->get_batch(std::vector<int64_t>(todo.begin() + begin, todo.begin() + end));
     const int64_t classes = model.num_classes() > 0 ? model.num_classes() : data->num_classes();
     const torch::Tensor targets = spec.fmn.targeted ? (batch.y + 1) % classes : torch::Tensor();
     BatchOutcome out{batch.index, batch.y, {}};

@@ -13,6 +13,7 @@
 #include <torch/script.h>
 
 #include "robustlab/data/idx.h"
+#include "robustlab/data/image_folder.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/load.h"
 #include "robustlab/store/store.h"
@@ -445,6 +446,43 @@ TEST(CliEval, AnInterruptedCorruptionBenchmarkResumes) {
   // unreadable fog images); so does --restart.
   EXPECT_NE(run(eval).code, 0);
   EXPECT_NE(run(eval + " --restart").code, 0);
+}
+
+TEST(CliAttack, AnInterruptedAttackResumes) {
+  testing::TempDir dir;
+  write_fashion_mnist_folder(dir / "images", 20);  // all ten classes
+  const ImageFolder folder(dir / "images", {28, 28, true});
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string attack = "attack --json --model " + model_path() + " --dataset " + (dir / "images").string() +
+                             " --grayscale --resize 28 --crop 28 --steps 5 --batch-size 4" + db;
+  // A truncated image in the third batch stops the run after two batches were stored.
+  const std::filesystem::path broken = folder.file(9);
+  const std::string good = [&] {
+    std::ifstream in(broken, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
+  Output o = run(attack);
+  ASSERT_NE(o.code, 0) << o.out;
+  const Store store(dir / "r.db");
+  const int64_t failed = store.runs().back().id;
+  const auto stored = store.results({.run_id = failed, .metric = "min_norm"});
+  ASSERT_EQ(stored.size(), 8u) << o.out;
+
+  // Repaired, and the first two batches made unreadable (but for image 0, which the command reads to check
+  // that model and data fit): resuming must not read them again.
+  std::ofstream(broken, std::ios::binary) << good;
+  for (int64_t i = 1; i < 8; ++i) std::ofstream(folder.file(i), std::ios::binary) << "not an image";
+  o = run(attack);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("resuming run " + std::to_string(failed) + ": 8"), std::string::npos) << o.out;
+  const auto resumed = store.results({.run_id = store.runs().back().id, .metric = "min_norm"});
+  ASSERT_EQ(resumed.size(), 20u);  // the new run holds every sample
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(resumed[i].row.condition, stored[i].row.condition);
+    EXPECT_EQ(resumed[i].row.value, stored[i].row.value);
+  }
+  EXPECT_NE(run(attack + " --restart").code, 0);  // attacks the unreadable images again
 }
 
 }  // namespace

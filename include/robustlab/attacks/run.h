@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "robustlab/attacks/baselines.h"
@@ -29,8 +30,10 @@ struct BatchOutcome {
 
 /// Attacks every sample of `data` (targets of a targeted attack: (label + 1) mod classes) and
 /// calls on_batch after each batch. Returns all norms [N] float64 (+inf for failures) in dataset
-/// order.
+/// order. Samples in `done` (dataset index -> norm, from an interrupted run being resumed) are not
+/// attacked again; their norms are taken from it.
 torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const AttackSpec& spec, int64_t batch_size,
-                             const std::function<void(const BatchOutcome&)>& on_batch = {});
+                             const std::function<void(const BatchOutcome&)>& on_batch = {},
+                             const std::map<int64_t, double>& done = {});
 
 }  // namespace robustlab::attacks
