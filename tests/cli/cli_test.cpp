@@ -371,6 +371,11 @@ void write_fashion_mnist_folder(const std::filesystem::path& root, int64_t n) {
   }
 }
 
+std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::vector<std::filesystem::path> files_under(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))
@@ -417,10 +422,7 @@ TEST(CliEval, AnInterruptedCorruptionBenchmarkResumes) {
                            " --corruptions fog,contrast --severities 1" + db;
   // A truncated contrast image stops the run after clean and fog (measured in that order) were stored.
   const std::filesystem::path broken = files_under(dir / "c" / "contrast").front();
-  const std::string good = [&] {
-    std::ifstream in(broken, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
+  const std::string good = read_bytes(broken);
   std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
   Output o = run(eval);
   ASSERT_NE(o.code, 0) << o.out;
@@ -457,10 +459,7 @@ TEST(CliAttack, AnInterruptedAttackResumes) {
                              " --grayscale --resize 28 --crop 28 --steps 5 --batch-size 4" + db;
   // A truncated image in the third batch stops the run after two batches were stored.
   const std::filesystem::path broken = folder.file(9);
-  const std::string good = [&] {
-    std::ifstream in(broken, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
+  const std::string good = read_bytes(broken);
   std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
   Output o = run(attack);
   ASSERT_NE(o.code, 0) << o.out;
