@@ -371,11 +371,6 @@ void write_fashion_mnist_folder(const std::filesystem::path& root, int64_t n) {
   }
 }
 
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::vector<std::filesystem::path> files_under(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))
