@@ -72,13 +72,14 @@ void add_attack_command(CLI::App& app, Globals& g) {
     if (!f->restart) {
       const Store store(g.db);
       if (const auto before = interrupted_run(store, "attack", config)) {
-        for (const auto& r : store.results({.run_id = before->id, .metric = "min_norm"}))
+        const auto stored = store.results({.run_id = before->id, .metric = "min_norm"});
+        for (const auto& r : stored)
           done[r.row.condition.at("attack").get<std::string>()][r.row.condition.at("sample").get<int64_t>()] = r.row.value;
-        config["resumed_from"] = before->id;
-        size_t samples = 0;
-        for (const auto& [name, norms] : done) samples += norms.size();
-        log_info("resuming run ", before->id, ": ", samples,
-                 " per-sample norms already measured are taken from it (--restart attacks them again)");
+        if (!stored.empty()) {
+          config["resumed_from"] = before->id;
+          log_info("resuming run ", before->id, ": ", stored.size(),
+                   " per-sample norms already measured are taken from it (--restart attacks them again)");
+        }
       }
     }
     record_run(g, "attack", config, [&](Store& store, int64_t run) {

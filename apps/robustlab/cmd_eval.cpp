@@ -115,12 +115,14 @@ void add_eval_command(CLI::App& app, Globals& g) {
     }
     if (!f->corruptions.empty() && !f->restart) {  // resume an interrupted run with the same settings
       const Store store(g.db);
-      if (const auto before = interrupted_run(store, "eval", config)) {
+      const auto before = interrupted_run(store, "eval", config);
+      const auto stored = before ? stored_corruption_errors(store, before->id) : std::vector<evaluation::CorruptionError>{};
+      if (!stored.empty()) {
         if (f->eval.adapt == evaluation::Adapt::kSelfLearning && !f->eval.reset_per_corruption) {
           log_warning("run ", before->id, " with these settings was interrupted, but continual self-learning cannot "
                       "resume; measuring every condition again");
         } else {
-          f->eval.done = stored_corruption_errors(store, before->id);
+          f->eval.done = stored;
           config["resumed_from"] = before->id;
           log_info("resuming run ", before->id, ": ", f->eval.done.size(),
                    " conditions already measured are taken from it (--restart measures them again)");
