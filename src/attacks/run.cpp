@@ -29,18 +29,18 @@ torch::Tensor attack_dataset(Classifier& model, const DatasetPtr& data, const At
   if (batch_size < 1) throw InvalidArgument("attack: batch size must be >= 1, got " + std::to_string(batch_size));
   const int64_t n = data->size();
   torch::Tensor all = torch::empty({n}, torch::kFloat64);
-  std::vector<int64_t> todo;
+  std::vector<int64_t> remaining;
   for (int64_t i = 0; i < n; ++i) {
     if (const auto it = done.find(i); it != done.end())
       all[i] = it->second;
     else
-      todo.push_back(i);
+      remaining.push_back(i);
   }
   Progress progress(spec.describe(), n);
-  progress.advance(n - static_cast<int64_t>(todo.size()));
-  for (size_t begin = 0; begin < todo.size(); begin += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(todo.size(), begin + static_cast<size_t>(batch_size));
-    const Batch batch = data->get_batch(std::vector<int64_t>(todo.begin() + begin, todo.begin() + end));
+  progress.advance(n - static_cast<int64_t>(remaining.size()));
+  for (size_t begin = 0; begin < remaining.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(remaining.size(), begin + static_cast<size_t>(batch_size));
+    const Batch batch = data->get_batch(std::vector<int64_t>(remaining.begin() + begin, remaining.begin() + end));
     const int64_t classes = model.num_classes() > 0 ? model.num_classes() : data->num_classes();
     const torch::Tensor targets = spec.fmn.targeted ? (batch.y + 1) % classes : torch::Tensor();
     BatchOutcome out{batch.index, batch.y, {}};

@@ -371,6 +371,33 @@ void write_fashion_mnist_folder(const std::filesystem::path& root, int64_t n) {
   }
 }
 
+// A file cut to its first 20 bytes (an unreadable image) until repair() writes it back whole.
+class TruncatedFile {
+ public:
+  explicit TruncatedFile(std::filesystem::path path) : path_(std::move(path)), bytes_(read_bytes(path_)) {
+    std::ofstream(path_, std::ios::binary) << bytes_.substr(0, 20);
+  }
+  void repair() const { std::ofstream(path_, std::ios::binary) << bytes_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string bytes_;
+};
+
+struct FailedRun {
+  int64_t id = 0;
+  std::vector<StoredResult> results;  ///< those with the metric asked for
+};
+
+// Runs `command`, which must fail, and returns the run it left in `db` with its `metric` results.
+FailedRun failed_run(const std::string& command, const std::filesystem::path& db, const std::string& metric) {
+  const Output o = run(command);
+  EXPECT_NE(o.code, 0) << o.out;
+  const Store store(db);
+  const int64_t id = store.runs().back().id;
+  return {id, store.results({.run_id = id, .metric = metric})};
+}
+
 std::vector<std::filesystem::path> files_under(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))
@@ -416,21 +443,16 @@ TEST(CliEval, AnInterruptedCorruptionBenchmarkResumes) {
                            " --grayscale --resize 28 --crop 28 --corrupted-dir " + (dir / "c").string() +
                            " --corruptions fog,contrast --severities 1" + db;
   // A truncated contrast image stops the run after clean and fog (measured in that order) were stored.
-  const std::filesystem::path broken = files_under(dir / "c" / "contrast").front();
-  const std::string good = read_bytes(broken);
-  std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
-  Output o = run(eval);
-  ASSERT_NE(o.code, 0) << o.out;
-  const Store store(dir / "r.db");
-  const int64_t failed = store.runs().back().id;
-  const auto stored = store.results({.run_id = failed, .metric = "error"});
+  const TruncatedFile broken(files_under(dir / "c" / "contrast").front());
+  const auto [failed, stored] = failed_run(eval, dir / "r.db", "error");
   ASSERT_EQ(stored.size(), 2u);  // clean and fog/1
   EXPECT_EQ(stored[1].row.condition["corruption"], "fog");
 
   // Repaired contrast, and fog made unreadable: resuming must not read fog again.
-  std::ofstream(broken, std::ios::binary) << good;
+  broken.repair();
   for (const auto& f : files_under(dir / "c" / "fog")) std::ofstream(f, std::ios::binary) << "not an image";
-  o = run(eval);
+  const Store store(dir / "r.db");
+  const Output o = run(eval);
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_NE(o.out.find("resuming run " + std::to_string(failed)), std::string::npos) << o.out;
   const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
@@ -453,21 +475,16 @@ TEST(CliAttack, AnInterruptedAttackResumes) {
   const std::string attack = "attack --json --model " + model_path() + " --dataset " + (dir / "images").string() +
                              " --grayscale --resize 28 --crop 28 --steps 5 --batch-size 4" + db;
   // A truncated image in the third batch stops the run after two batches were stored.
-  const std::filesystem::path broken = folder.file(9);
-  const std::string good = read_bytes(broken);
-  std::ofstream(broken, std::ios::binary) << good.substr(0, 20);
-  Output o = run(attack);
-  ASSERT_NE(o.code, 0) << o.out;
-  const Store store(dir / "r.db");
-  const int64_t failed = store.runs().back().id;
-  const auto stored = store.results({.run_id = failed, .metric = "min_norm"});
-  ASSERT_EQ(stored.size(), 8u) << o.out;
+  const TruncatedFile broken(folder.file(9));
+  const auto [failed, stored] = failed_run(attack, dir / "r.db", "min_norm");
+  ASSERT_EQ(stored.size(), 8u);
 
   // Repaired, and the first two batches made unreadable (but for image 0, which the command reads to check
   // that model and data fit): resuming must not read them again.
-  std::ofstream(broken, std::ios::binary) << good;
+  broken.repair();
   for (int64_t i = 1; i < 8; ++i) std::ofstream(folder.file(i), std::ios::binary) << "not an image";
-  o = run(attack);
+  const Store store(dir / "r.db");
+  const Output o = run(attack);
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_NE(o.out.find("resuming run " + std::to_string(failed) + ": 8"), std::string::npos) << o.out;
   const auto resumed = store.results({.run_id = store.runs().back().id, .metric = "min_norm"});
