@@ -80,17 +80,28 @@ int main(int argc, char** argv) {
           }
           ref_success = std::to_string(s) + "/" + std::to_string(images);
           if (official) {  // per sample: flags that differ, norms equal to 1e-6 relative
-            int64_t flips = 0, equal = 0, both = 0;
+            int64_t flips = 0, equal = 0;
+            std::vector<double> relative;
+            std::string flipped;
             for (int64_t i = 0; i < images; ++i) {
               const bool ours = std::isfinite(r.norms[i].item<double>());
-              flips += ours != std::isfinite(norms[static_cast<size_t>(i)]);
+              if (ours != std::isfinite(norms[static_cast<size_t>(i)])) {
+                ++flips;
+                flipped += " " + std::to_string(i);
+              }
               if (ours && std::isfinite(norms[static_cast<size_t>(i)])) {
-                ++both;
-                equal += std::abs(r.norms[i].item<double>() / norms[static_cast<size_t>(i)] - 1) < 1e-6;
+                relative.push_back(std::abs(r.norms[i].item<double>() / norms[static_cast<size_t>(i)] - 1));
+                equal += relative.back() < 1e-6;
               }
             }
-            std::printf("|   | per sample vs reference: %lld success flags differ; norm equal (1e-6) on %lld of %lld |\n",
-                        static_cast<long long>(flips), static_cast<long long>(equal), static_cast<long long>(both));
+            std::sort(relative.begin(), relative.end());
+            const auto at = [&](double q) {
+              return relative.empty() ? NAN : relative[static_cast<size_t>(q * static_cast<double>(relative.size() - 1))];
+            };
+            std::printf("|   | per sample vs reference: %lld success flags differ%s; norm equal (1e-6) on %lld of %lld; "
+                        "relative difference median %.2g, 90th percentile %.2g, max %.2g |\n",
+                        static_cast<long long>(flips), flipped.empty() ? "" : (" (images" + flipped + ")").c_str(),
+                        static_cast<long long>(equal), static_cast<long long>(relative.size()), at(0.5), at(0.9), at(1.0));
           }
           char buf[32];
           std::snprintf(buf, sizeof buf, "%.4g", median(norms));

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of robustlab from Debian 12 packages.
 # Does nothing (and needs no network) when everything is already installed.
+# LibTorch's matrix products go through the libblas.so.3 alternative: OpenBLAS's OpenMP build (it
+# shares LibTorch's libgomp threads) is ~9x faster than the reference BLAS on MLP work; the
+# reference BLAS stays installed for the test that checks FMN against the reference runs exactly.
 # With --bench it also installs what the comparison scripts under bench/ need (PyTorch's Python API,
 # GNU time for peak memory).
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libopencv-dev libsqlite3-dev sqlite3
+  libtorch-dev libopenblas0-openmp libblas3 libopencv-dev libsqlite3-dev sqlite3
   libcli11-dev nlohmann-json3-dev libxtensor-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   chromium curl
@@ -22,13 +25,20 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "setup: installing ${missing[*]}" >&2
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# OpenBLAS takes over the alternative when installed; if it was set by hand to the reference BLAS,
+# switch it (any other choice, MKL or BLIS say, is left alone).
+arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
+blas_link="libblas.so.3-${arch}"
+if update-alternatives --query "$blas_link" 2>/dev/null | grep -q "^Value: .*/blas/libblas.so.3$"; then
+  echo "setup: pointing libblas.so.3 at OpenBLAS (OpenMP) instead of the reference BLAS" >&2
+  "${sudo_cmd[@]}" update-alternatives --set "$blas_link" "/usr/lib/${arch}/openblas-openmp/libblas.so.3"
+fi

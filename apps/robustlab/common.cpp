@@ -8,6 +8,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/core/allocator.h"
+#include "robustlab/core/environment.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/core/random.h"
 
@@ -28,6 +29,7 @@ void apply_globals(const Globals& g) {
   const int n = g.threads > 0 ? g.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   set_threads(n);
   keep_freed_memory();
+  warn_about_blas();
 }
 
 void add_dataset_flags(CLI::App& cmd, DatasetOptions& o, const std::string& default_split) {

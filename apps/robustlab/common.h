@@ -32,7 +32,7 @@ struct Globals {
 
 /// Adds --db, --seed, --threads, --verbose, --quiet and --json to `app`.
 void add_global_flags(CLI::App& app, Globals& globals);
-/// Applies log level, seed and thread count.
+/// Applies log level, seed and thread count, and warns once about a slow BLAS.
 void apply_globals(const Globals& globals);
 
 /// Adds --dataset, --split, --limit, --offset, --sample, --resize, --crop, --grayscale and
@@ -91,5 +91,6 @@ void add_attack_command(CLI::App& app, Globals& globals);
 void add_corrupt_command(CLI::App& app, Globals& globals);
 void add_report_command(CLI::App& app, Globals& globals);
 void add_serve_command(CLI::App& app, Globals& globals);
+void add_info_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

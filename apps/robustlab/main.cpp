@@ -7,7 +7,7 @@
 
 #include "common.h"
 #include "robustlab/core/error.h"
-#include "robustlab/core/version.h"
+#include "robustlab/core/environment.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   using namespace robustlab;
   CLI::App app{"robustlab: robustness and representation research on vision models.\n"
                "With no flags, every command runs on Fashion-MNIST (Debian's dataset-fashion-mnist)."};
-  app.set_version_flag("--version", std::string("robustlab ") + kVersion);
+  app.set_version_flag("--version", std::function<std::string()>([] { return describe(environment()); }));
   app.require_subcommand(1);
   app.fallthrough();
   cli::Globals globals;
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::add_report_command(app, globals);
   cli::add_serve_command(app, globals);
   cli::add_human_command(app, globals);
+  cli::add_info_command(app, globals);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -90,7 +90,8 @@ nlohmann::json run_to_json(const RunRecord& run) {
           {"started_at", run.started_at},
           {"ended_at", run.ended_at},
           {"status", to_string(run.status)},
-          {"message", run.message}};
+          {"message", run.message},
+          {"environment", run.environment}};
 }
 
 }  // namespace robustlab

@@ -10,14 +10,16 @@
 #include <limits>
 
 #include "robustlab/core/error.h"
-#include "robustlab/core/version.h"
+#include "robustlab/core/environment.h"
 
 namespace fs = std::filesystem;
 
 namespace robustlab {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 2 added runs.environment (what the run ran on: LibTorch, BLAS, threads); a version-1
+// database is upgraded in place, its old runs getting an empty environment.
+constexpr int kSchemaVersion = 2;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at TEXT NOT NULL,
   ended_at TEXT,
   status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
-  message TEXT NOT NULL DEFAULT ''
+  message TEXT NOT NULL DEFAULT '',
+  environment TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS results (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,10 +123,11 @@ RunRecord read_run(const Statement& s) {
   r.ended_at = s.text(6);
   r.status = parse_status(s.text(7));
   r.message = s.text(8);
+  r.environment = nlohmann::json::parse(s.text(9), nullptr, false);
   return r;
 }
 
-const char* kRunColumns = "SELECT id, command, config, seed, version, started_at, ended_at, status, message FROM runs";
+const char* kRunColumns = "SELECT id, command, config, seed, version, started_at, ended_at, status, message, environment FROM runs";
 
 }  // namespace
 
@@ -155,7 +159,10 @@ Store::Store(const fs::path& path) : path_(path) {
     exec(kSchema);
     Statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (version.step()) {
-      if (version.text(0) != std::to_string(kSchemaVersion)) {
+      if (version.text(0) == "1") {
+        exec("BEGIN IMMEDIATE; ALTER TABLE runs ADD COLUMN environment TEXT NOT NULL DEFAULT '{}'; "
+             "UPDATE meta SET value = '" + std::to_string(kSchemaVersion) + "' WHERE key = 'schema_version'; COMMIT;");
+      } else if (version.text(0) != std::to_string(kSchemaVersion)) {
         throw FormatError("store: database '" + path.string() + "' has schema version " + version.text(0) +
                           ", this robustlab reads version " + std::to_string(kSchemaVersion));
       }
@@ -185,12 +192,16 @@ void Store::exec(const std::string& sql) const {
 }
 
 int64_t Store::begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed) {
-  Statement s(db_, "INSERT INTO runs(command, config, seed, version, started_at, status) VALUES (?, ?, ?, ?, ?, 'running')");
+  Statement s(db_,
+              "INSERT INTO runs(command, config, seed, version, started_at, status, environment) "
+              "VALUES (?, ?, ?, ?, ?, 'running', ?)");
+  const Environment env = environment();
   s.bind(1, command);
   s.bind(2, config.dump());
   s.bind(3, static_cast<int64_t>(seed));
-  s.bind(4, std::string(kVersion) + (std::string(kGitHash).empty() ? "" : "+" + std::string(kGitHash)));
+  s.bind(4, env.robustlab_version);
   s.bind(5, now_utc());
+  s.bind(6, to_json(env).dump());
   s.step();
   return sqlite3_last_insert_rowid(db_);
 }

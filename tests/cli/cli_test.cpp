@@ -28,8 +28,8 @@ struct Output {
   std::string out;  // stdout and stderr together
 };
 
-Output run(const std::string& args) {
-  const std::string cmd = std::string(ROBUSTLAB_CLI) + " " + args + " 2>&1";
+Output run(const std::string& args, const std::string& env = "") {
+  const std::string cmd = (env.empty() ? "" : env + " ") + std::string(ROBUSTLAB_CLI) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
@@ -47,6 +47,24 @@ TEST(Cli, HelpForEveryCommand) {
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
   }
   EXPECT_NE(run("eval --help").out.find("--model"), std::string::npos);
+}
+
+TEST(Cli, InfoAndVersionSayWhatRobustlabRunsOn) {
+  const Output info = run("info --json");
+  ASSERT_EQ(info.code, 0) << info.out;
+  const nlohmann::json env = nlohmann::json::parse(info.out);
+  EXPECT_EQ(env.at("blas"), "OpenBLAS") << info.out;  // scripts/setup.sh installs it
+  EXPECT_EQ(nlohmann::json::parse(run("--threads 1 info --json").out).at("intra_op_threads"), 1);
+  const Output version = run("--version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("BLAS: OpenBLAS"), std::string::npos) << version.out;
+  EXPECT_NE(version.out.find("LibTorch 1."), std::string::npos) << version.out;
+  // On the reference BLAS (selected through the library path) every command warns, once.
+  const Output slow = run("info 2>&1", "LD_LIBRARY_PATH=" ROBUSTLAB_REFERENCE_BLAS_DIR);
+  EXPECT_EQ(slow.code, 0);
+  EXPECT_NE(slow.out.find("warning: LibTorch runs on the reference BLAS"), std::string::npos) << slow.out;
+  EXPECT_EQ(slow.out.find("warning:"), slow.out.rfind("warning:")) << slow.out;
+  EXPECT_NE(slow.out.find("BLAS: reference BLAS (netlib)"), std::string::npos) << slow.out;
 }
 
 TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <fstream>
 
+#include <sqlite3.h>
+
+#include "robustlab/core/environment.h"
 #include "robustlab/core/error.h"
 #include "test_support.h"
 
@@ -75,6 +78,44 @@ TEST(Store, PersistsAcrossConnections) {
   }
   Store again(dir / "r.db");
   EXPECT_EQ(again.runs().size(), 1u);
+}
+
+TEST(Store, EveryRunRecordsWhatItRanOn) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("eval", {}, 0);
+  const nlohmann::json env = store.run(run)->environment;
+  EXPECT_EQ(env.at("blas"), to_string(loaded_blas().kind));
+  EXPECT_EQ(env.at("blas_library"), loaded_blas().library);
+  EXPECT_FALSE(env.at("libtorch").get<std::string>().empty());
+  EXPECT_GE(env.at("intra_op_threads").get<int>(), 1);
+  EXPECT_EQ(run_to_json(*store.run(run)).at("environment"), env);
+}
+
+TEST(Store, UpgradesAVersionOneDatabase) {
+  // The schema of robustlab 0.1 before runs recorded their environment.
+  testing::TempDir dir;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "old.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                         "INSERT INTO meta VALUES ('schema_version', '1');"
+                         "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL, config TEXT "
+                         "NOT NULL, seed INTEGER NOT NULL, version TEXT NOT NULL, started_at TEXT NOT NULL, ended_at "
+                         "TEXT, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
+                         "INSERT INTO runs(command, config, seed, version, started_at, status) VALUES "
+                         "('eval', '{}', 3, '0.1.0', '2026-01-01T00:00:00Z', 'completed');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Store store(dir / "old.db");
+  ASSERT_EQ(store.runs().size(), 1u);
+  EXPECT_EQ(store.runs()[0].seed, 3u);
+  EXPECT_EQ(store.runs()[0].environment, nlohmann::json::object());
+  const int64_t run = store.begin_run("eval", {}, 0);
+  EXPECT_FALSE(store.run(run)->environment.empty());
+  Store again(dir / "old.db");  // now version 2: opens without another upgrade
+  EXPECT_EQ(again.runs().size(), 2u);
 }
 
 TEST(Store, ForeignFilesAreRejected) {

@@ -29,6 +29,7 @@ struct RunRecord {
   std::string ended_at;    ///< empty while running
   RunStatus status = RunStatus::kRunning;
   std::string message;  ///< the error of a failed run
+  nlohmann::json environment;  ///< what it ran on (core/environment.h); {} for runs of old databases
 };
 
 /// One measured number. `condition` is a JSON object of what varied (corruption, severity,

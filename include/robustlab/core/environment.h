@@ -1,0 +1,48 @@
+// What robustlab runs on: LibTorch's version, the BLAS library actually loaded into the process,
+// oneDNN's version and the thread counts. Speed (an optimised BLAS is ~9x faster than the
+// reference one on MLP work, docs/performance.md "BLAS") and the last bits of float32 results
+// (matrix products round differently per BLAS) depend on it, so `robustlab info` prints it, the
+// results store records it with every run, and the CLI warns when the reference BLAS is in use.
+//
+// The BLAS is identified by where the process resolves `sgemm_` (the symbol LibTorch calls): the
+// file behind it, with symlinks resolved (Debian switches BLAS implementations through the
+// libblas.so.3 alternative, or a user through LD_LIBRARY_PATH).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace robustlab {
+
+enum class BlasKind { kReference, kOpenBlas, kMkl, kBlis, kAtlas, kUnknown };
+std::string to_string(BlasKind kind);
+
+struct BlasInfo {
+  BlasKind kind = BlasKind::kUnknown;
+  std::string library;  ///< the file sgemm_ resolves to (symlinks resolved); empty if none
+  std::string detail;   ///< e.g. OpenBLAS's build configuration and threading ("openmp")
+};
+
+struct Environment {
+  std::string robustlab_version;  ///< version+git hash
+  std::string torch_version;      ///< LibTorch's header version
+  BlasInfo blas;
+  std::string onednn_version;  ///< "2.7.3" or "" when oneDNN is not loaded
+  int intra_op_threads = 0;
+  int inter_op_threads = 0;
+};
+
+/// Identifies the BLAS loaded into this process (see the file comment). Never throws.
+BlasInfo loaded_blas();
+/// The whole environment; cheap after the first call except for the thread counts.
+Environment environment();
+nlohmann::json to_json(const Environment& env);
+/// A few human-readable lines: "LibTorch 1.13.0", "BLAS: OpenBLAS (…)", ...
+std::string describe(const Environment& env);
+
+/// Logs one warning (once per process) when LibTorch runs on the reference BLAS or when the BLAS
+/// cannot be identified, saying what it costs and how to fix it.
+void warn_about_blas();
+
+}  // namespace robustlab

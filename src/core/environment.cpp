@@ -1,0 +1,156 @@
+// See environment.h. The BLAS is found with dlsym/dladdr on `sgemm_`; OpenBLAS is asked for its
+// build configuration through its own `openblas_get_config`/`openblas_get_parallel`, looked up in
+// that library only (Debian's LAPACK alternative can load a second OpenBLAS that LibTorch's
+// matrix products do not use); oneDNN through its C API `dnnl_version`.
+#include "robustlab/core/environment.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <dlfcn.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "robustlab/core/log.h"
+#include "robustlab/core/version.h"
+
+namespace robustlab {
+namespace {
+
+/// dnnl_version_t of oneDNN's C API (oneapi/dnnl/dnnl_types.h), declared here because Debian's
+/// LibTorch does not ship oneDNN's headers.
+struct DnnlVersion {
+  int major, minor, patch;
+  const char* hash;
+  unsigned cpu_runtime, gpu_runtime;
+};
+
+bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+
+BlasKind kind_of(const std::string& path) {
+  const std::string file = std::filesystem::path(path).filename().string();
+  if (contains(path, "openblas")) return BlasKind::kOpenBlas;
+  if (contains(path, "mkl")) return BlasKind::kMkl;
+  if (contains(path, "blis")) return BlasKind::kBlis;
+  if (contains(path, "atlas")) return BlasKind::kAtlas;
+  // Debian's reference BLAS (package libblas3) lives in .../blas/libblas.so.3.x.
+  if (contains(path, "/blas/") && contains(file, "libblas.so")) return BlasKind::kReference;
+  return BlasKind::kUnknown;
+}
+
+std::string openblas_detail(const std::string& library) {
+  void* handle = dlopen(library.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (!handle) return "";
+  std::string detail;
+  if (auto config = reinterpret_cast<const char* (*)()>(dlsym(handle, "openblas_get_config"))) detail = config();
+  if (auto parallel = reinterpret_cast<int (*)()>(dlsym(handle, "openblas_get_parallel"))) {
+    const int p = parallel();
+    detail += std::string(detail.empty() ? "" : ", ") +
+              (p == 0 ? "sequential" : p == 1 ? "pthreads" : p == 2 ? "openmp" : "threading " + std::to_string(p));
+  }
+  dlclose(handle);
+  return detail;
+}
+
+/// LibTorch's build configuration line "BLAS_INFO=..." (official builds link MKL statically, so
+/// there is no sgemm_ to find).
+std::string build_blas_info() {
+  const std::string config = at::show_config();
+  const auto at = config.find("BLAS_INFO=");
+  if (at == std::string::npos) return "";
+  const auto end = config.find_first_of(", \n", at);
+  return config.substr(at + 10, end == std::string::npos ? std::string::npos : end - at - 10);
+}
+
+std::string onednn_version() {
+  auto version = reinterpret_cast<const DnnlVersion* (*)()>(dlsym(RTLD_DEFAULT, "dnnl_version"));
+  if (!version) return "";
+  const DnnlVersion* v = version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+}  // namespace
+
+std::string to_string(BlasKind kind) {
+  switch (kind) {
+    case BlasKind::kReference: return "reference BLAS (netlib)";
+    case BlasKind::kOpenBlas: return "OpenBLAS";
+    case BlasKind::kMkl: return "Intel MKL";
+    case BlasKind::kBlis: return "BLIS";
+    case BlasKind::kAtlas: return "ATLAS";
+    default: return "unknown";
+  }
+}
+
+BlasInfo loaded_blas() {
+  BlasInfo info;
+  Dl_info where{};
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  if (sgemm && dladdr(sgemm, &where) && where.dli_fname) {
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(where.dli_fname, ec);
+    info.library = ec ? where.dli_fname : real.string();
+    info.kind = kind_of(info.library);
+    if (info.kind == BlasKind::kOpenBlas) info.detail = openblas_detail(where.dli_fname);
+    return info;
+  }
+  const std::string built = build_blas_info();
+  if (contains(built, "mkl")) info.kind = BlasKind::kMkl;
+  if (contains(built, "open")) info.kind = BlasKind::kOpenBlas;
+  info.detail = built.empty() ? "" : "linked into LibTorch (BLAS_INFO=" + built + ")";
+  return info;
+}
+
+Environment environment() {
+  static const Environment fixed = [] {
+    Environment env;
+    env.robustlab_version = std::string(kVersion) + (std::string(kGitHash).empty() ? "" : "+" + std::string(kGitHash));
+    env.torch_version = TORCH_VERSION;
+    env.blas = loaded_blas();
+    env.onednn_version = onednn_version();
+    return env;
+  }();
+  Environment env = fixed;
+  env.intra_op_threads = at::get_num_threads();
+  env.inter_op_threads = at::get_num_interop_threads();
+  return env;
+}
+
+nlohmann::json to_json(const Environment& env) {
+  return {{"robustlab", env.robustlab_version},
+          {"libtorch", env.torch_version},
+          {"blas", to_string(env.blas.kind)},
+          {"blas_library", env.blas.library},
+          {"blas_detail", env.blas.detail},
+          {"onednn", env.onednn_version},
+          {"intra_op_threads", env.intra_op_threads},
+          {"inter_op_threads", env.inter_op_threads}};
+}
+
+std::string describe(const Environment& env) {
+  std::string blas = to_string(env.blas.kind);
+  if (!env.blas.detail.empty()) blas += " (" + env.blas.detail + ")";
+  if (!env.blas.library.empty()) blas += ", " + env.blas.library;
+  return "robustlab " + env.robustlab_version + "\nLibTorch " + env.torch_version + "\nBLAS: " + blas +
+         "\noneDNN: " + (env.onednn_version.empty() ? "not loaded" : env.onednn_version) +
+         "\nthreads: " + std::to_string(env.intra_op_threads) + " intra-op, " +
+         std::to_string(env.inter_op_threads) + " inter-op";
+}
+
+void warn_about_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const BlasInfo blas = loaded_blas();
+    if (blas.kind == BlasKind::kReference) {
+      log_warning("LibTorch runs on the reference BLAS (", blas.library,
+                  "): matrix products are up to 9x slower; install libopenblas0-openmp (scripts/setup.sh does)");
+    } else if (blas.kind == BlasKind::kUnknown) {
+      log_warning("cannot identify the BLAS LibTorch uses (",
+                  blas.library.empty() ? std::string("no sgemm_ in the process") : blas.library,
+                  "); speed and float32 rounding of matrix products depend on it");
+    }
+  });
+}
+
+}  // namespace robustlab
