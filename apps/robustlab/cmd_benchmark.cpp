@@ -1,8 +1,14 @@
-// robustlab benchmark: the main job. Trains (or reuses from the cache) the default model on
-// Fashion-MNIST, reports its clean error on the test set, FMN's median minimal L0/L1/L2/Linf
-// perturbations on a test subset and its Fashion-MNIST-C errors without and with test-time
-// adaptation (BN adaptation, Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022).
+// robustlab benchmark: the main job, in sections (--only / --skip choose them). Trains (or reuses
+// from the cache) the default model on Fashion-MNIST, reports its clean error on the test set
+// (clean), FMN's median minimal L0/L1/L2/Linf perturbations on a test subset (attacks) and its
+// Fashion-MNIST-C errors without and with test-time adaptation (corruptions: BN adaptation,
+// Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022); and the contrastive-
+// identifiability study of Zimmermann et al. 2021 at a CPU scale (identifiability).
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <set>
+#include <sstream>
 
 #include "common.h"
 
@@ -12,7 +18,11 @@
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
+#include "robustlab/core/error.h"
+#include "robustlab/core/paths.h"
+#include "robustlab/core/progress.h"
 #include "robustlab/report/report.h"
+#include "robustlab/representation/identify.h"
 
 namespace robustlab::cli {
 namespace {
@@ -21,6 +31,71 @@ namespace {
 // held-out dev corruptions (docs/adaptation.md has the selection).
 constexpr const char* kSelfLearningOptimizer = "adam";
 constexpr double kSelfLearningLr = 1e-2;
+
+const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability"};
+
+/// The sections to run from --only and --skip (comma-separated names).
+std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
+  auto parse = [](const std::string& list, const char* flag) {
+    std::set<std::string> out;
+    std::stringstream in(list);
+    for (std::string name; std::getline(in, name, ',');) {
+      if (name.empty()) continue;
+      if (std::find(kSections.begin(), kSections.end(), name) == kSections.end()) {
+        std::string known;
+        for (const auto& k : kSections) known += (known.empty() ? "" : ", ") + k;
+        throw InvalidArgument(std::string("benchmark: unknown section '") + name + "' in " + flag + " (sections: " + known + ")");
+      }
+      out.insert(name);
+    }
+    return out;
+  };
+  std::set<std::string> sections = only.empty() ? std::set<std::string>(kSections.begin(), kSections.end()) : parse(only, "--only");
+  for (const auto& name : parse(skip, "--skip")) sections.erase(name);
+  if (sections.empty()) throw InvalidArgument("benchmark: --only/--skip leave no section to run");
+  return sections;
+}
+
+/// The identifiability section: two experiments of the synthetic table at a CPU scale — the
+/// theory-matching box + Laplace row with the L1 loss, and the Gaussian negative control.
+struct IdentifiabilityRow {
+  std::string name;
+  representation::IdentifyResult result;
+};
+std::vector<IdentifiabilityRow> identifiability_section(Store& store, int64_t run, uint64_t seed, int64_t steps) {
+  namespace rep = representation;
+  std::vector<IdentifiabilityRow> out;
+  for (const auto& row : rep::synthetic_table(512, steps, seed)) {
+    const bool wanted = row.name.rfind("box, Laplace", 0) == 0 || row.name.find("(control)") != std::string::npos;
+    if (!wanted) continue;
+    rep::IdentifyOptions o = row.options;
+    o.lr = 1e-3;  // the CPU scale's step budget (docs/representation.md)
+    o.log_every = std::max<int64_t>(1, steps / 10);
+    o.cache_dir = default_cache_dir();
+    const nlohmann::json condition = {{"row", row.name}, {"theory_matching", row.theory_matching}};
+    Progress progress(row.name, o.steps);
+    const rep::IdentifyResult r = rep::run_identify(
+        o,
+        [&](const rep::CurvePoint& p) {
+          nlohmann::json c = condition;
+          c["step"] = p.step;
+          store.add_results(run, {{"encoder", "synthetic", c, "curve_r2", p.r2, o.log_samples},
+                                  {"encoder", "synthetic", c, "curve_mcc", p.mcc, o.log_samples},
+                                  {"encoder", "synthetic", c, "curve_loss", p.loss, o.log_samples}});
+        },
+        &progress);
+    progress.finish();
+    const int64_t count = o.eval_batches * o.batch_size;
+    store.add_results(run, {{"encoder", "synthetic", condition, "r2", r.r2_mean, count},
+                            {"encoder", "synthetic", condition, "r2_sd", r.r2_sd, count},
+                            {"encoder", "synthetic", condition, "mcc", r.mcc_mean, count},
+                            {"encoder", "synthetic", condition, "mcc_sd", r.mcc_sd, count},
+                            {"encoder", "synthetic", condition, "g_r2", r.g_r2, count},
+                            {"encoder", "synthetic", condition, "g_mcc", r.g_mcc, count}});
+    out.push_back({row.name, r});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -33,6 +108,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t attack_steps = 100;
     int64_t corruption_limit = 500;
     std::string report = "robustlab-report.html";
+    std::string only, skip;
+    int64_t identify_steps = 3000;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -51,27 +128,44 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                   "Fashion-MNIST-C (15 corruptions x 5 severities) on the first N test images (0: skip)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--only", f->only, "Run only these sections (comma-separated): clean, attacks, corruptions, identifiability");
+  cmd->add_option("--skip", f->skip, "Skip these sections (comma-separated)");
+  cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
+    const std::set<std::string> sections = chosen_sections(f->only, f->skip);
+    if (!sections.count("attacks")) f->attack_limit = 0;
+    if (!sections.count("corruptions")) f->corruption_limit = 0;
+    const bool needs_model = sections.count("clean") || f->attack_limit > 0 || f->corruption_limit > 0;
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
     nlohmann::json config = {{"model", f->model.model.to_json()}, {"train", f->model.train.to_json()},
                              {"dataset", dataset_config(f->data)}, {"attack_limit", f->attack_limit},
                              {"attack_steps", f->attack_steps}, {"corruption_limit", f->corruption_limit},
                              {"self_learning", {{"optimizer", kSelfLearningOptimizer}, {"lr", kSelfLearningLr}}},
-                             {"frost_textures", corruptions::FrostTextures::procedural().description()}};
+                             {"frost_textures", corruptions::FrostTextures::procedural().description()},
+                             {"sections", sections}, {"identify_steps", f->identify_steps}};
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
-      const DefaultModel dm = default_model(f->model, [&](const EpochStats& s) {
-        store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
-        log_epoch(s);
-      });
-      const DatasetPtr test = open_dataset(f->data);
-      const AccuracyResult acc = evaluate_accuracy(*dm.model, test, 256, "clean");
-      const std::string model = "default:" + dm.model->config().arch;
-      store.add_results(run, {{model, test->name(), nlohmann::json::object(), "error", acc.error(), acc.total},
-                              {model, test->name(), nlohmann::json::object(), "accuracy", acc.accuracy(), acc.total}});
+      std::optional<DefaultModel> dm;
+      if (needs_model) {
+        dm = default_model(f->model, [&](const EpochStats& s) {
+          store.add_results(run, {{"default", "fashion-mnist/train", {{"epoch", s.epoch}}, "train_loss", s.loss, 60000}});
+          log_epoch(s);
+        });
+      }
+      const std::string model = dm ? "default:" + dm->model->config().arch : "";
+      std::optional<AccuracyResult> acc;
+      DatasetPtr test;
+      if (sections.count("clean")) {
+        test = open_dataset(f->data);
+        acc = evaluate_accuracy(*dm->model, test, 256, "clean");
+        store.add_results(run, {{model, test->name(), nlohmann::json::object(), "error", acc->error(), acc->total},
+                                {model, test->name(), nlohmann::json::object(), "accuracy", acc->accuracy(), acc->total}});
+      }
       // FMN's median minimal norm per norm on a test subset (the default, box-aware mode).
       nlohmann::json attack_json = nlohmann::json::array();
       std::vector<std::vector<std::string>> attack_rows;
@@ -84,7 +178,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           spec.fmn.norm = norm;
           spec.fmn.steps = f->attack_steps;
           if (norm == attacks::Norm::kLinf) spec.fmn.alpha_init = 10.0;  // AttackBench's L-inf setting
-          const torch::Tensor norms = attacks::attack_dataset(*dm.model, attacked, spec, 100);
+          const torch::Tensor norms = attacks::attack_dataset(*dm->model, attacked, spec, 100);
           const attacks::NormSummary summary = attacks::summarize(norms);
           const double median = summary.median, success = summary.success_rate;
           const nlohmann::json condition = {{"attack", "fmn"}, {"norm", attacks::to_string(norm)}};
@@ -122,7 +216,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           options.self_learning.optimizer = kSelfLearningOptimizer;
           options.self_learning.lr = kSelfLearningLr;
           const auto errors = evaluation::evaluate_corruptions(
-              *dm.model, clean, options, [&](const evaluation::CorruptionError& e) {
+              *dm->model, clean, options, [&](const evaluation::CorruptionError& e) {
                 store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
                                                           {"adapt", method}}, "error", e.error, e.count}});
               });
@@ -139,13 +233,31 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           columns.push_back({method, summary});
         }
       }
+      std::vector<IdentifiabilityRow> identifiability;
+      if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
       if (g.json) {
-        print_json({{"run", run}, {"model", model}, {"checkpoint", dm.checkpoint.string()}, {"dataset", test->name()},
-                    {"clean_error", acc.error()}, {"clean_accuracy", acc.accuracy()}, {"images", acc.total},
-                    {"attacks", attack_json}, {"corruptions", corruption_json}});
+        nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
+        if (dm) {
+          out["model"] = model;
+          out["checkpoint"] = dm->checkpoint.string();
+        }
+        if (acc) {
+          out["dataset"] = test->name();
+          out["clean_error"] = acc->error();
+          out["clean_accuracy"] = acc->accuracy();
+          out["images"] = acc->total;
+        }
+        nlohmann::json ident = nlohmann::json::array();
+        for (const auto& row : identifiability)
+          ident.push_back({{"row", row.name}, {"r2", row.result.r2_mean}, {"r2_sd", row.result.r2_sd},
+                           {"mcc", row.result.mcc_mean}, {"mcc_sd", row.result.mcc_sd}});
+        out["identifiability"] = ident;
+        print_json(out);
       } else {
-        print_table({"model", "dataset", "images", "clean accuracy", "clean error"},
-                    {{model, test->name(), std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
+        if (acc) {
+          print_table({"model", "dataset", "images", "clean accuracy", "clean error"},
+                      {{model, test->name(), std::to_string(acc->total), fixed(acc->accuracy(), 4), fixed(acc->error(), 4)}});
+        }
         if (!attack_rows.empty()) {
           std::cout << "\nminimal adversarial perturbations (FMN, " << f->attack_steps << " steps)\n";
           print_table({"attack", "images", "success", "median norm"}, attack_rows);
@@ -156,8 +268,17 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                        "and RPL online, Adam lr 1e-2, BN affine parameters; frost with procedural textures)\n";
           print_corruption_table(columns);
         }
-        std::cout << "model checkpoint: " << dm.checkpoint.string() << "\nresults stored in run " << run << " of "
-                  << g.db << "\n";
+        if (!identifiability.empty()) {
+          std::cout << "\ncontrastive identifiability (Zimmermann et al. 2021), n = 10, batch 512, " << f->identify_steps
+                    << " steps, Adam lr 1e-3; mean ± sd over 10 fresh batches\n";
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& row : identifiability)
+            rows.push_back({row.name, fixed(row.result.r2_mean, 4) + " ± " + fixed(row.result.r2_sd, 4),
+                            fixed(row.result.mcc_mean, 4) + " ± " + fixed(row.result.mcc_sd, 4)});
+          print_table({"generating process → model", "R²", "MCC"}, rows);
+        }
+        if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
+        std::cout << "results stored in run " << run << " of " << g.db << "\n";
       }
     });
     if (!f->report.empty()) {

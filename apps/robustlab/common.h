@@ -92,5 +92,6 @@ void add_corrupt_command(CLI::App& app, Globals& globals);
 void add_report_command(CLI::App& app, Globals& globals);
 void add_serve_command(CLI::App& app, Globals& globals);
 void add_info_command(CLI::App& app, Globals& globals);
+void add_identify_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -6,18 +6,38 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
+#include "robustlab/data/npy.h"
 
 namespace robustlab {
 
-std::shared_ptr<TensorDataset> load_tensor_file(const std::filesystem::path& path, int64_t num_classes) {
+namespace {
+
+c10::IValue unpickle(const std::filesystem::path& path, const char* what) {
   const std::string bytes = read_file(path);
-  c10::IValue value;
   try {
-    value = torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    return torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const std::exception& e) {
-    throw FormatError("load_tensor_file: file '" + path.string() +
-                      "' is not a torch.save file (" + first_line(e.what()) + ")");
+    throw FormatError(std::string(what) + ": file '" + path.string() + "' is not a torch.save file (" +
+                      first_line(e.what()) + ")");
   }
+}
+
+}  // namespace
+
+torch::Tensor load_array(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  if (ext == ".npy") return read_npy(path);
+  if (ext != ".pt" && ext != ".pth") {
+    throw FormatError("load_array: '" + path.string() + "' is neither .npy nor a torch.save'd .pt/.pth tensor");
+  }
+  require_file(path, "load_array");
+  const c10::IValue value = unpickle(path, "load_array");
+  if (!value.isTensor()) throw FormatError("load_array: '" + path.string() + "' does not hold a single tensor");
+  return value.toTensor().contiguous();
+}
+
+std::shared_ptr<TensorDataset> load_tensor_file(const std::filesystem::path& path, int64_t num_classes) {
+  const c10::IValue value = unpickle(path, "load_tensor_file");
   if (!value.isGenericDict()) {
     throw FormatError("load_tensor_file: file '" + path.string() + "' must hold a dict with 'x' and 'y'");
   }

@@ -43,14 +43,6 @@ torch::Tensor Classifier::forward(const torch::Tensor& x) {
                      " channels, input has " + std::to_string(x.size(1)));
   }
   const torch::Tensor input = mean_.defined() ? (x - mean_) / std_ : x;
-  if (x.size(0) == 1 && !is_training()) {
-    // LibTorch 1.13 sends a single image through small convolutions by its im2col path (generic
-    // BLAS on Debian: 1.6 ms for the FMN reference CNN's second convolution) instead of oneDNN
-    // (0.09 ms), which it picks for batches of two. In evaluation mode the rows of a batch are
-    // independent, so two copies of the image cost less than one, forward and backward (one
-    // FMN step at batch 1: 4.8 -> 2.7 ms), and the first row is the answer.
-    return forward_normalized(torch::cat({input, input})).narrow(0, 0, 1);
-  }
   return forward_normalized(input);
 }
 

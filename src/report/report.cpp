@@ -472,6 +472,66 @@ std::string section_human(const std::vector<StoredResult>& results) {
   return out.str();
 }
 
+std::string section_identify(const std::vector<StoredResult>& results) {
+  // Curves: R² and MCC of f∘g on fresh samples during training, one pair of lines per experiment.
+  std::map<std::string, std::map<std::string, std::vector<std::pair<double, double>>>> curves;  // name -> metric
+  std::map<std::string, std::map<std::string, double>> final_scores;
+  double last_step = 1;
+  for (const auto& r : results) {
+    static const std::set<std::string> kMetrics = {"curve_loss", "curve_r2", "curve_mcc", "r2",   "r2_sd",
+                                                   "mcc",        "mcc_sd",   "g_r2",      "g_mcc"};
+    if (!kMetrics.count(r.row.metric)) continue;
+    if (r.row.model.rfind("encoder", 0) != 0) continue;  // identify's experiments, not user arrays
+    const std::string row = condition_string(r.row.condition, "row");
+    const std::string name = "run " + std::to_string(r.run_id) + (row.empty() ? " · " + r.row.model : " · " + row);
+    if (r.row.metric.rfind("curve_", 0) == 0) {
+      const double step = r.row.condition.value("step", 0.0);
+      curves[name][r.row.metric].emplace_back(step, r.row.value);
+      last_step = std::max(last_step, step);
+    } else {
+      final_scores[name][r.row.metric] = r.row.value;
+    }
+  }
+  if (curves.empty() && final_scores.empty()) return "";
+  std::ostringstream out;
+  for (const std::string metric : {"curve_loss", "curve_r2", "curve_mcc"}) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::pair<double, double>>> points;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [name, m] : curves) {
+      if (!m.count(metric)) continue;
+      std::vector<std::pair<double, double>> curve = m.at(metric);
+      // InfoNCE losses are >= 0 (the positive is among the logits): the loss is drawn divided by
+      // its largest value; R² and MCC are drawn as they are (clipped to [0, 1]).
+      double largest = 0;
+      for (const auto& [step, v] : curve) largest = std::max(largest, v);
+      for (auto& [step, v] : curve) {
+        rows.push_back({name, num(step, 0), num(v)});
+        v = metric == "curve_loss" ? (largest > 0 ? v / largest : 0.0) : std::clamp(v, 0.0, 1.0);
+      }
+      names.push_back(name);
+      points.push_back(curve);
+    }
+    if (names.empty()) continue;
+    const std::string label = metric == "curve_loss" ? "loss" : metric == "curve_r2" ? "R²" : "MCC";
+    out << figure(lines(names, points, last_step, "training step",
+                        metric == "curve_loss" ? "loss ÷ its largest value" : label),
+                  metric == "curve_loss" ? "Training loss (mean over the steps since the previous point)."
+                                         : label + " of f∘g on fresh latents during training (cl-ica's protocol).",
+                  csv_link(metric + ".csv", {"experiment", "step", label}, rows));
+  }
+  if (!final_scores.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [name, m] : final_scores) {
+      auto get = [&](const char* k) { return m.count(k) ? num(m.at(k)) : std::string(); };
+      rows.push_back({name, get("r2"), get("r2_sd"), get("mcc"), get("mcc_sd"), get("g_r2"), get("g_mcc")});
+    }
+    out << "<h3>Identifiability after training</h3>"
+        << table({"experiment", "R²", "sd", "MCC", "sd", "R² of g alone", "MCC of g alone"}, rows, "identifiability.csv");
+  }
+  return out.str();
+}
+
 const char* kStyle = R"(body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}
@@ -522,6 +582,7 @@ std::string render_html(const Store& store, const ReportOptions& options) {
       {"corruptions", "Corruption benchmark", section_corruptions(results)},
       {"adversarial", "Adversarial robustness", section_attacks(results)},
       {"human", "Model vs. human", section_human(results)},
+      {"identifiability", "Contrastive identifiability", section_identify(results)},
       {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
   };
   std::ostringstream html;

@@ -7,6 +7,7 @@
 
 #include "attack_support.h"
 #include "robustlab/attacks/curves.h"
+#include "robustlab/core/environment.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/data/tensor_file.h"
@@ -119,19 +120,19 @@ TEST(Fmn, StartingPointsGiveAnAdversarialFromTheFirstStep) {
   EXPECT_THROW(fmn(t.model, t.x, t.y, {.norm = Norm::kL2}, {}, t.x), InvalidArgument);  // not adversarial
 }
 
-/// The first images of the reference set, and the reference runs' per-sample results on them.
+/// The reference set (200 images), and the reference runs' per-sample results on it.
 struct Reference {
   ClassifierPtr model;
   torch::Tensor x, y;
   nlohmann::json runs;
 };
-const Reference& reference(int64_t images) {
-  static Reference r = [&] {
+const Reference& reference() {
+  static Reference r = [] {
     const auto dir = robustlab::testing::shared_dir() / "reference/fmn";
     Reference out;
     out.model = load_classifier((dir / "fmnist_cnn.pt").string());
     const auto data = load_tensor_file(dir / "fmnist_test200.pt", 10);
-    std::vector<int64_t> idx(static_cast<size_t>(images));
+    std::vector<int64_t> idx(static_cast<size_t>(data->size()));
     std::iota(idx.begin(), idx.end(), 0);
     const auto b = data->get_batch(idx);
     out.x = b.x;
@@ -143,42 +144,149 @@ const Reference& reference(int64_t images) {
 }
 
 const nlohmann::json& run_of(const std::string& id) {
-  for (const auto& run : reference(20).runs.at("runs")) {
+  for (const auto& run : reference().runs.at("runs")) {
     if (run.at("id") == id) return run;
   }
   throw std::runtime_error("no reference run " + id);
 }
 
-TEST(FmnReference, OfficialModeMatchesTheOfficialImplementation) {
+/// The reference runs were made with the reference (netlib) BLAS. A BLAS that blocks its matrix
+/// products differently rounds float32 differently, and FMN's trajectories amplify that over the
+/// steps. ../shared/reference/fmn/README.md §4 measured how far rounding alone moves the official
+/// attack (the five K = 100 runs repeated in float64, 200 images): per-sample norms by a median
+/// relative 1e-6, a 90th percentile up to 2e-3 and a maximum of 2e-2; success flags flipped on 0
+/// (L0, L∞), 1 (L1) and 5 (L2) images. Those are the tolerances here.
+struct RoundingTolerance {
+  double max_relative = 2e-2;      // the float64 re-run's largest per-sample change
+  double p90_relative = 2e-3;      // its 90th percentile
+  double median_relative = 1e-5;   // its median (1e-6), with a decade for another BLAS's blocking
+};
+
+/// The reference model behind a wrapper that records, per row, the logit difference l closest to
+/// the decision boundary over every forward pass of an attack, and l at the first pass (the clean
+/// input). In official mode the rows are the samples, in order, on every call.
+struct BoundaryRecorder {
+  ClassifierPtr inner;
+  torch::Tensor labels, clean, closest;  // [N] float64
+  FunctionClassifier model;
+  BoundaryRecorder(ClassifierPtr m, torch::Tensor y)
+      : inner(std::move(m)),
+        labels(std::move(y)),
+        model(
+            [this](const torch::Tensor& x) {
+              const torch::Tensor logits = inner->forward(x);
+              const torch::Tensor l = logit_difference(logits.detach(), labels, false).to(torch::kFloat64);
+              if (!clean.defined()) {
+                clean = l.clone();
+                closest = l.abs();
+              }
+              closest = torch::minimum(closest, l.abs());
+              return logits;
+            },
+            10, {}, inner->parameters()) {}
+};
+
+/// A success flag may differ from the reference's only where the attack passes the decision
+/// boundary within rounding distance: a relative change of the path by the typical (90th
+/// percentile, 2e-3) rounding displacement above moves the logit difference by about 2e-3 of what
+/// the path removes, the clean margin. (Under OpenBLAS the flipped images come within 0 (an exact
+/// tie, L1 image 158) to 1.3e-4 of it; about half of the L1 failures stay further away than 2e-3.)
+void expect_agreement(const AttackResult& r, const nlohmann::json& run, const BoundaryRecorder& rec, int64_t images,
+                      int allowed_flips, bool quantiles, const RoundingTolerance& tol = {}) {
+  const std::string id = run.at("id");
+  int flips = 0;
+  std::vector<double> relative;
+  for (int64_t i = 0; i < images; ++i) {
+    const bool ours = r.success[i].item<bool>(), theirs = run.at("success")[i].get<int>() == 1;
+    if (ours != theirs) {
+      ++flips;
+      const double closest = rec.closest[i].item<double>(), margin = rec.clean[i].item<double>();
+      EXPECT_LE(closest, tol.p90_relative * margin)
+          << id << " image " << i << ": success differs but the attack never came within rounding distance "
+          << "of the boundary (closest |l| " << closest << ", clean margin " << margin << ")";
+    } else if (ours) {
+      const double want = run.at("norm_values")[i].get<double>();
+      relative.push_back(std::abs(r.norms[i].item<double>() / want - 1));
+      EXPECT_LE(relative.back(), tol.max_relative) << id << " image " << i;
+    }
+  }
+  EXPECT_LE(flips, allowed_flips) << id;
+  if (!quantiles || relative.empty()) return;
+  std::sort(relative.begin(), relative.end());
+  auto quantile = [&](double q) { return relative[static_cast<size_t>(q * static_cast<double>(relative.size() - 1))]; };
+  EXPECT_LE(quantile(0.5), tol.median_relative) << id;
+  EXPECT_LE(quantile(0.9), tol.p90_relative) << id;
+}
+
+TEST(FmnReference, OfficialModeAgreesWithTheOfficialImplementationUnderAnyBlas) {
+  // All 200 images at K = 100: the quantiles of §4 need a sample of its size.
   set_threads(2);
-  const Reference& ref = reference(20);
+  const Reference& ref = reference();
+  for (const auto& [norm, id, flips] : std::vector<std::tuple<Norm, std::string, int>>{
+           {Norm::kL0, "official_L0_K100_a1", 0},
+           {Norm::kL1, "official_L1_K100_a1", 1},
+           {Norm::kL2, "official_L2_K100_a1", 5},
+           {Norm::kLinf, "official_Linf_K100_a1", 0}}) {
+    BoundaryRecorder rec(ref.model, ref.y);
+    const AttackResult r = fmn(rec.model, ref.x, ref.y, {.norm = norm, .steps = 100, .official = true});
+    expect_agreement(r, run_of(id), rec, 200, flips, true);
+  }
+}
+
+TEST(FmnReference, OfficialModeAgreesAtAThousandStepsUnderAnyBlas) {
+  // K = 1000, where rounding differences have ten times as many steps to grow: the first 8 images,
+  // each within the float64 maximum (§4 measured no quantiles at K = 1000; 8 samples have none).
+  set_threads(2);
+  const Reference& ref = reference();
+  const torch::Tensor x = ref.x.narrow(0, 0, 8), y = ref.y.narrow(0, 0, 8);
+  for (const auto& [norm, id, flips] : std::vector<std::tuple<Norm, std::string, int>>{
+           {Norm::kL1, "official_L1_K1000_a1", 1}, {Norm::kL2, "official_L2_K1000_a1", 1}}) {
+    BoundaryRecorder rec(ref.model, y);
+    const AttackResult r = fmn(rec.model, x, y, {.norm = norm, .steps = 1000, .official = true});
+    expect_agreement(r, run_of(id), rec, 8, flips, false);
+  }
+}
+
+/// Under the BLAS the reference runs were made with, the official mode follows the official code's
+/// float32 order of operations, so it equals the reference image by image (8 stored digits).
+/// CTest runs this with Debian's reference BLAS selected through LD_LIBRARY_PATH
+/// (FmnReference.ExactUnderTheReferenceBlas); under another BLAS it is skipped.
+void require_reference_blas() {
+  const char* expected = std::getenv("ROBUSTLAB_EXPECT_BLAS");
+  if (expected && std::string(expected) == "reference") {
+    ASSERT_EQ(loaded_blas().kind, BlasKind::kReference) << loaded_blas().library;
+  } else if (loaded_blas().kind != BlasKind::kReference) {
+    GTEST_SKIP() << "needs the reference BLAS; CTest runs it as FmnReference.ExactUnderTheReferenceBlas";
+  }
+}
+
+TEST(FmnReferenceExact, OfficialModeEqualsTheOfficialImplementation) {
+  require_reference_blas();
+  if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) return;
+  set_threads(2);
+  const Reference& ref = reference();
+  const torch::Tensor x = ref.x.narrow(0, 0, 20), y = ref.y.narrow(0, 0, 20);
   for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL0, "official_L0_K100_a1"},
                                                                           {Norm::kL1, "official_L1_K100_a1"},
                                                                           {Norm::kL2, "official_L2_K100_a1"},
                                                                           {Norm::kLinf, "official_Linf_K100_a1"}}) {
-    const AttackResult r = fmn(*ref.model, ref.x, ref.y, {.norm = norm, .steps = 100, .official = true});
+    const AttackResult r = fmn(*ref.model, x, y, {.norm = norm, .steps = 100, .official = true});
     const auto& run = run_of(id);
-    int flips = 0, ours = 0, theirs = 0;
     for (int64_t i = 0; i < 20; ++i) {
-      const bool s = r.success[i].item<bool>(), t = run.at("success")[i].get<int>() == 1;
-      flips += s != t;
-      ours += s;
-      theirs += t;
-      if (s && t) {
-        // The official order of float32 operations: equal to the 8 digits the reference stores.
+      ASSERT_EQ(r.success[i].item<bool>(), run.at("success")[i].get<int>() == 1) << id << " image " << i;
+      if (r.success[i].item<bool>()) {
         const double want = run.at("norm_values")[i].get<double>();
         EXPECT_NEAR(r.norms[i].item<double>(), want, 1e-6 * want) << id << " image " << i;
       }
     }
-    EXPECT_EQ(flips, 0) << id;
-    EXPECT_GE(ours, theirs) << id;
   }
 }
 
-TEST(FmnReference, OfficialModeMatchesAtAThousandSteps) {
-  // K = 1000, where rounding differences have ten times as many steps to grow: the first 8 images.
+TEST(FmnReferenceExact, OfficialModeEqualsAtAThousandSteps) {
+  require_reference_blas();
+  if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) return;
   set_threads(2);
-  const Reference& ref = reference(20);
+  const Reference& ref = reference();
   const torch::Tensor x = ref.x.narrow(0, 0, 8), y = ref.y.narrow(0, 0, 8);
   for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL1, "official_L1_K1000_a1"},
                                                                           {Norm::kL2, "official_L2_K1000_a1"}}) {
@@ -196,10 +304,11 @@ TEST(FmnReference, OfficialModeMatchesAtAThousandSteps) {
 
 TEST(FmnReference, DefaultModeSucceedsWhereTheOfficialFailsAndIsNeverWorse) {
   set_threads(2);
-  const Reference& ref = reference(20);
+  const Reference& ref = reference();
+  const torch::Tensor x20 = ref.x.narrow(0, 0, 20), y20 = ref.y.narrow(0, 0, 20);
   for (const auto& [norm, id] : std::vector<std::pair<Norm, std::string>>{{Norm::kL1, "official_L1_K100_a1"},
                                                                           {Norm::kL2, "official_L2_K100_a1"}}) {
-    const AttackResult r = fmn(*ref.model, ref.x, ref.y, {.norm = norm, .steps = 100});
+    const AttackResult r = fmn(*ref.model, x20, y20, {.norm = norm, .steps = 100});
     EXPECT_TRUE(r.success.all().item<bool>()) << to_string(norm);
     std::vector<double> official;
     for (int64_t i = 0; i < 20; ++i) {
@@ -210,10 +319,12 @@ TEST(FmnReference, DefaultModeSucceedsWhereTheOfficialFailsAndIsNeverWorse) {
     // Where the official attack succeeds, the default's norm is no larger: compared with this
     // implementation's official mode (the same trajectory; only float32 rounding differs, as the
     // batch holds extra rows) and with the reference (README §4's typical float32 spread, 2e-3).
-    const AttackResult o = fmn(*ref.model, ref.x, ref.y, {.norm = norm, .steps = 100, .official = true});
+    const AttackResult o = fmn(*ref.model, x20, y20, {.norm = norm, .steps = 100, .official = true});
     for (int64_t i = 0; i < 20; ++i) {
       const double mine = r.norms[i].item<double>(), own = o.norms[i].item<double>();
-      if (std::isfinite(own)) EXPECT_LE(mine, own * (1 + 1e-4)) << to_string(norm) << " image " << i;
+      if (std::isfinite(own)) {
+        EXPECT_LE(mine, own * (1 + 1e-4)) << to_string(norm) << " image " << i;
+      }
       if (std::isfinite(official[static_cast<size_t>(i)])) {
         EXPECT_LE(mine, official[static_cast<size_t>(i)] * (1 + 2e-3)) << to_string(norm) << " image " << i;
       }

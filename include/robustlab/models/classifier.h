@@ -47,9 +47,7 @@ class Classifier {
   explicit Classifier(Normalization normalization);
   virtual ~Classifier() = default;
 
-  /// x: [N,C,H,W] float32 in [0,1] -> logits [N,K]. Normalises, then runs the network. In
-  /// evaluation mode a single image runs as a batch of two copies (faster on LibTorch 1.13's
-  /// CPU kernels; see classifier.cpp), which assumes the rows of a batch do not interact.
+  /// x: [N,C,H,W] float32 in [0,1] -> logits [N,K]. Normalises, then runs the network.
   torch::Tensor forward(const torch::Tensor& x);
 
   /// Number of classes, or -1 while unknown (a TorchScript model before its first forward).
