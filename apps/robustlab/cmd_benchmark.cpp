@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "identify_runs.h"
 
 #include "robustlab/attacks/curves.h"
 #include "robustlab/attacks/run.h"
@@ -19,8 +20,6 @@
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
 #include "robustlab/core/error.h"
-#include "robustlab/core/paths.h"
-#include "robustlab/core/progress.h"
 #include "robustlab/report/report.h"
 #include "robustlab/representation/identify.h"
 
@@ -56,45 +55,13 @@ std::set<std::string> chosen_sections(const std::string& only, const std::string
   return sections;
 }
 
-/// The identifiability section: two experiments of the synthetic table at a CPU scale — the
-/// theory-matching box + Laplace row with the L1 loss, and the Gaussian negative control.
-struct IdentifiabilityRow {
-  std::string name;
-  representation::IdentifyResult result;
-};
-std::vector<IdentifiabilityRow> identifiability_section(Store& store, int64_t run, uint64_t seed, int64_t steps) {
-  namespace rep = representation;
-  std::vector<IdentifiabilityRow> out;
-  for (const auto& row : rep::synthetic_table(512, steps, seed)) {
-    const bool wanted = row.name.rfind("box, Laplace", 0) == 0 || row.name.find("(control)") != std::string::npos;
-    if (!wanted) continue;
-    rep::IdentifyOptions o = row.options;
-    o.lr = 1e-3;  // the CPU scale's step budget (docs/representation.md)
-    o.log_every = std::max<int64_t>(1, steps / 10);
-    o.cache_dir = default_cache_dir();
-    const nlohmann::json condition = {{"row", row.name}, {"theory_matching", row.theory_matching}};
-    Progress progress(row.name, o.steps);
-    const rep::IdentifyResult r = rep::run_identify(
-        o,
-        [&](const rep::CurvePoint& p) {
-          nlohmann::json c = condition;
-          c["step"] = p.step;
-          store.add_results(run, {{"encoder", "synthetic", c, "curve_r2", p.r2, o.log_samples},
-                                  {"encoder", "synthetic", c, "curve_mcc", p.mcc, o.log_samples},
-                                  {"encoder", "synthetic", c, "curve_loss", p.loss, o.log_samples}});
-        },
-        &progress);
-    progress.finish();
-    const int64_t count = o.eval_batches * o.batch_size;
-    store.add_results(run, {{"encoder", "synthetic", condition, "r2", r.r2_mean, count},
-                            {"encoder", "synthetic", condition, "r2_sd", r.r2_sd, count},
-                            {"encoder", "synthetic", condition, "mcc", r.mcc_mean, count},
-                            {"encoder", "synthetic", condition, "mcc_sd", r.mcc_sd, count},
-                            {"encoder", "synthetic", condition, "g_r2", r.g_r2, count},
-                            {"encoder", "synthetic", condition, "g_mcc", r.g_mcc, count}});
-    out.push_back({row.name, r});
-  }
-  return out;
+/// The identifiability section: two rows of the synthetic table at the CPU scale, over three
+/// seeds — the theory-matching box + Laplace row with the L1 loss, and the Gaussian negative control.
+std::vector<SyntheticSummary> identifiability_section(Store& store, int64_t run, uint64_t seed, int64_t steps) {
+  std::vector<representation::SyntheticRow> rows;
+  for (const auto& row : representation::synthetic_table(5, 512, steps, seed))
+    if (row.name.rfind("box, Laplace", 0) == 0 || row.name.find("(control)") != std::string::npos) rows.push_back(row);
+  return run_synthetic_rows(store, run, rows, 3, {});
 }
 
 }  // namespace
@@ -109,7 +76,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t corruption_limit = 500;
     std::string report = "robustlab-report.html";
     std::string only, skip;
-    int64_t identify_steps = 3000;
+    int64_t identify_steps = 2000;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -233,7 +200,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           columns.push_back({method, summary});
         }
       }
-      std::vector<IdentifiabilityRow> identifiability;
+      std::vector<SyntheticSummary> identifiability;
       if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
@@ -247,11 +214,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           out["clean_accuracy"] = acc->accuracy();
           out["images"] = acc->total;
         }
-        nlohmann::json ident = nlohmann::json::array();
-        for (const auto& row : identifiability)
-          ident.push_back({{"row", row.name}, {"r2", row.result.r2_mean}, {"r2_sd", row.result.r2_sd},
-                           {"mcc", row.result.mcc_mean}, {"mcc_sd", row.result.mcc_sd}});
-        out["identifiability"] = ident;
+        out["identifiability"] = synthetic_json(identifiability);
         print_json(out);
       } else {
         if (acc) {
@@ -269,13 +232,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           print_corruption_table(columns);
         }
         if (!identifiability.empty()) {
-          std::cout << "\ncontrastive identifiability (Zimmermann et al. 2021), n = 10, batch 512, " << f->identify_steps
-                    << " steps, Adam lr 1e-3; mean ± sd over 10 fresh batches\n";
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& row : identifiability)
-            rows.push_back({row.name, fixed(row.result.r2_mean, 4) + " ± " + fixed(row.result.r2_sd, 4),
-                            fixed(row.result.mcc_mean, 4) + " ± " + fixed(row.result.mcc_sd, 4)});
-          print_table({"generating process → model", "R²", "MCC"}, rows);
+          std::cout << "\ncontrastive identifiability (Zimmermann et al. 2021), n = 5, batch 512, " << f->identify_steps
+                    << " steps, Adam lr 1e-3; mean ± sd over 3 seeds\n";
+          print_synthetic_table(identifiability);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";

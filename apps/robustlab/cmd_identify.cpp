@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common.h"
+#include "identify_runs.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/core/paths.h"
@@ -25,7 +26,12 @@ struct Flags {
   rep::IdentifyOptions options;
   std::string table, latents, codes;
   bool restart = false;
+  int seeds = 3;
+  CLI::Option* n_flag = nullptr;  ///< --n given? (the table's CPU scale is n = 5 unless it is)
 };
+
+/// The table's CPU scale (docs/representation.md): n = 5, batch 512, 2,000 steps of Adam lr 1e-3.
+constexpr int64_t kTableN = 5;
 
 nlohmann::json experiment_config(const rep::IdentifyOptions& o) {
   const auto& l = o.latents;
@@ -42,32 +48,6 @@ nlohmann::json experiment_config(const rep::IdentifyOptions& o) {
           {"lr", o.lr},                            {"log_every", o.log_every},
           {"eval_batches", o.eval_batches}};
 }
-
-std::vector<ResultRow> result_rows(const std::string& model, const std::string& dataset, const nlohmann::json& condition,
-                                   const rep::IdentifyResult& r, int64_t eval_count) {
-  std::vector<ResultRow> rows;
-  auto add = [&](const std::string& metric, double value, int64_t count, nlohmann::json c) {
-    rows.push_back({model, dataset, std::move(c), metric, value, count});
-  };
-  for (const auto& [metric, value] : std::vector<std::pair<std::string, double>>{
-           {"r2", r.r2_mean}, {"r2_sd", r.r2_sd}, {"mcc", r.mcc_mean}, {"mcc_sd", r.mcc_sd},
-           {"g_r2", r.g_r2}, {"g_mcc", r.g_mcc}, {"train_seconds", r.seconds}}) {
-    add(metric, value, eval_count, condition);
-  }
-  return rows;
-}
-
-/// Curve points go to the store as they are made: loss, R² and MCC per logged step.
-std::vector<ResultRow> curve_rows(const std::string& model, const std::string& dataset, const nlohmann::json& condition,
-                                  const rep::CurvePoint& p, int64_t samples) {
-  nlohmann::json c = condition;
-  c["step"] = p.step;
-  return {{model, dataset, c, "curve_loss", p.loss, samples},
-          {model, dataset, c, "curve_r2", p.r2, samples},
-          {model, dataset, c, "curve_mcc", p.mcc, samples}};
-}
-
-std::string percent(double v) { return std::isnan(v) ? "-" : fixed(100 * v, 2); }
 
 void metrics_only(const Flags& f, const Globals& g) {
   if (f.latents.empty() || f.codes.empty()) throw InvalidArgument("identify: --latents and --codes go together");
@@ -111,11 +91,11 @@ void one_experiment(Flags& f, const Globals& g) {
         o,
         [&](const rep::CurvePoint& p) {
           log_info("step ", p.step, ": loss ", fixed(p.loss, 4), ", R² ", fixed(p.r2, 4), ", MCC ", fixed(p.mcc, 4));
-          store.add_results(run, curve_rows(model, dataset, {}, p, o.log_samples));
+          store.add_results(run, identify_curve_rows(model, dataset, {}, p, o.log_samples));
         },
         &progress);
     progress.finish();
-    store.add_results(run, result_rows(model, dataset, {}, r, o.eval_batches * o.batch_size));
+    store.add_results(run, identify_result_rows(model, dataset, {}, r, o.eval_batches * o.batch_size));
   });
   if (g.json) {
     print_json({{"r2", r.r2_mean}, {"r2_sd", r.r2_sd}, {"mcc", r.mcc_mean}, {"mcc_sd", r.mcc_sd},
@@ -130,68 +110,33 @@ void one_experiment(Flags& f, const Globals& g) {
 
 void synthetic(Flags& f, const Globals& g) {
   if (f.table != "synthetic") throw InvalidArgument("identify: unknown table '" + f.table + "' (expected synthetic)");
-  const auto rows = rep::synthetic_table(f.options.batch_size, f.options.steps, g.seed);
-  nlohmann::json config = {{"table", "synthetic"}, {"batch_size", f.options.batch_size}, {"steps", f.options.steps},
-                           {"lr", f.options.lr}, {"cond_iterations", f.options.cond_iterations}};
-  // Rows an interrupted run with the same settings finished are taken from it.
+  const int64_t n = f.n_flag->count() ? f.options.latents.n : kTableN;
+  auto rows = rep::synthetic_table(n, f.options.batch_size, f.options.steps, g.seed);
+  for (auto& row : rows) row.options.cond_iterations = f.options.cond_iterations;
+  nlohmann::json config = {{"table", "synthetic"}, {"n", n}, {"batch_size", f.options.batch_size},
+                           {"steps", f.options.steps}, {"lr", rows.front().options.lr}, {"seeds", f.seeds},
+                           {"cond_iterations", f.options.cond_iterations}};
+  // Seeds an interrupted run with the same settings finished are taken from it.
   std::map<std::string, std::map<std::string, double>> done;
   if (!f.restart) {
     const Store store(g.db);
     if (const auto before = interrupted_run(store, "identify", config)) {
-      for (const auto& r : store.results({.run_id = before->id}))
-        if (r.row.condition.contains("row") && r.row.metric.rfind("curve_", 0) != 0)
-          done[r.row.condition["row"].get<std::string>()][r.row.metric] = r.row.value;
+      done = stored_synthetic_seeds(store, before->id);
       if (!done.empty()) {
         config["resumed_from"] = before->id;
-        log_info("resuming run ", before->id, ": ", done.size(), " rows already measured are taken from it");
+        log_info("resuming run ", before->id, ": ", done.size(), " row seeds already measured are taken from it");
       }
     }
   }
-  std::vector<std::vector<std::string>> table;
-  nlohmann::json out = nlohmann::json::array();
+  std::vector<SyntheticSummary> summaries;
   record_run(g, "identify", config, [&](Store& store, int64_t run) {
-    for (const auto& row : rows) {
-      const nlohmann::json condition = {{"row", row.name}, {"theory_matching", row.theory_matching}};
-      rep::IdentifyResult r;
-      if (done.count(row.name) && done[row.name].count("mcc_sd")) {
-        const auto& d = done[row.name];
-        r.r2_mean = d.at("r2");
-        r.r2_sd = d.at("r2_sd");
-        r.mcc_mean = d.at("mcc");
-        r.mcc_sd = d.at("mcc_sd");
-        r.g_r2 = d.at("g_r2");
-        r.g_mcc = d.at("g_mcc");
-        r.seconds = d.at("train_seconds");
-      } else {
-        rep::IdentifyOptions o = row.options;
-        o.lr = f.options.lr;
-        o.cond_iterations = f.options.cond_iterations;
-        o.log_every = f.options.log_every;
-        o.cache_dir = f.options.cache_dir;
-        log_info("row: ", row.name);
-        Progress progress(row.name, o.steps);
-        r = rep::run_identify(
-            o, [&](const rep::CurvePoint& p) { store.add_results(run, curve_rows("encoder", "synthetic", condition, p, o.log_samples)); },
-            &progress);
-        progress.finish();
-      }
-      store.add_results(run, result_rows("encoder", "synthetic", condition, r, row.options.eval_batches * row.options.batch_size));
-      table.push_back({row.name, percent(r.r2_mean) + " ± " + percent(r.r2_sd),
-                       percent(r.mcc_mean) + " ± " + percent(r.mcc_sd),
-                       row.metric == "r2" ? "R² " + (std::isnan(row.published) ? std::string("-") : fixed(row.published, 2))
-                                          : "MCC " + (std::isnan(row.published) ? std::string("-") : fixed(row.published, 2)),
-                       row.theory_matching ? "yes" : "no"});
-      out.push_back({{"row", row.name}, {"r2", r.r2_mean}, {"r2_sd", r.r2_sd}, {"mcc", r.mcc_mean},
-                     {"mcc_sd", r.mcc_sd}, {"published_metric", row.metric},
-                     {"published", std::isnan(row.published) ? nlohmann::json() : nlohmann::json(row.published)},
-                     {"theory_matching", row.theory_matching}});
-    }
+    summaries = run_synthetic_rows(store, run, rows, f.seeds, done);
   });
   if (g.json) {
-    print_json(out);
+    print_json(synthetic_json(summaries));
     return;
   }
-  print_table({"generating process → model", "R² (%)", "MCC (%)", "published (%)", "theory holds"}, table);
+  print_synthetic_table(summaries);
 }
 
 }  // namespace
@@ -204,7 +149,7 @@ void add_identify_command(CLI::App& app, Globals& g) {
       "Contrastive learning inverts the data-generating process (Zimmermann et al. 2021): train an encoder with "
       "InfoNCE on a synthetic latent space and measure R² and MCC; or the metrics of your own latents and codes");
   cmd->add_option("--space", f->space, "Latent space: sphere, box or unbounded")->capture_default_str();
-  cmd->add_option("--n", o.latents.n, "Latent dimensionality")->capture_default_str();
+  f->n_flag = cmd->add_option("--n", o.latents.n, "Latent dimensionality (--table: 5 unless given)")->capture_default_str();
   cmd->add_option("--box-min", o.latents.box_min, "Box lower bound")->capture_default_str();
   cmd->add_option("--box-max", o.latents.box_max, "Box upper bound")->capture_default_str();
   cmd->add_option("--sphere-r", o.latents.radius, "Sphere radius")->capture_default_str();
@@ -224,15 +169,20 @@ void add_identify_command(CLI::App& app, Globals& g) {
   cmd->add_option("--mixing-layers", o.mixing_layers, "Layers of the generator g")->capture_default_str();
   cmd->add_option("--cond-iterations", o.cond_iterations, "Condition-number pool of g (cl-ica: 25000)")
       ->capture_default_str();
+  // The CPU scale instead of cl-ica's 6144 x 300,003 steps at lr 1e-4 (docs/representation.md).
   o.batch_size = 512;
   o.steps = 2000;
+  o.lr = 1e-3;
   cmd->add_option("--batch-size", o.batch_size, "Batch size (cl-ica: 6144)")->capture_default_str();
   cmd->add_option("--steps", o.steps, "Training steps (cl-ica: 300003)")->capture_default_str();
-  cmd->add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--lr", o.lr, "Adam learning rate (cl-ica: 1e-4)")->capture_default_str();
   cmd->add_option("--log-every", o.log_every, "Steps between R²/MCC measurements")->capture_default_str();
   cmd->add_option("--eval-batches", o.eval_batches, "Fresh batches for the final mean ± sd")->capture_default_str();
   cmd->add_option("--table", f->table, "Run the paper's table instead of one experiment: synthetic");
   cmd->add_flag("--restart", f->restart, "With --table: measure every row again instead of resuming");
+  cmd->add_option("--seeds", f->seeds, "With --table: seeds per row (mean ± sd over them)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--latents", f->latents, "Only the metrics: true latents, [N, F] .npy or torch.save'd .pt");
   cmd->add_option("--codes", f->codes, "Only the metrics: encoder outputs, [N, D] .npy or .pt");
   cmd->callback([f, &g] {

@@ -122,39 +122,44 @@ IdentifyResult run_identify(const IdentifyOptions& o, const std::function<void(c
   return result;
 }
 
-std::vector<SyntheticRow> synthetic_table(int64_t batch_size, int64_t steps, uint64_t seed) {
+std::vector<SyntheticRow> synthetic_table(int64_t n, int64_t batch_size, int64_t steps, uint64_t seed) {
   const double none = std::numeric_limits<double>::quiet_NaN();
   using D = DistributionKind;
+  // tau: the model family matched to the conditional, as the theory's critic −‖·‖_p^p/λ^p (vMF:
+  // κ·a·b, so τ = 1/κ; Laplace λ: τ = λ; Normal σ: τ = 2σ²; generalised normal: τ = λ^p). An
+  // unnormalised encoder can absorb τ by scaling its output, but only after many steps.
   auto make = [&](const std::string& name, SpaceKind space, Distribution marginal, Distribution conditional,
-                  ContrastiveLoss loss, double p, const std::string& metric, double published, bool matching) {
+                  ContrastiveLoss loss, double p, double tau, const std::string& metric, double published,
+                  bool matching) {
     SyntheticRow row{name, {}, metric, published, matching};
-    row.options.latents = {.space = space, .marginal = marginal, .conditional = conditional};
-    row.options.loss = {.loss = loss, .p = p};
+    row.options.latents = {.space = space, .n = n, .marginal = marginal, .conditional = conditional};
+    row.options.loss = {.loss = loss, .p = p, .tau = tau};
     row.options.batch_size = batch_size;
     row.options.steps = steps;
+    row.options.lr = 1e-3;
     row.options.seed = seed;
     return row;
   };
   const Distribution uniform{D::kUniform, 1.0};
   return {
-      make("sphere, vMF(κ=1) → dot, τ=1", SpaceKind::kSphere, uniform, {D::kVmf, 1.0}, ContrastiveLoss::kDot, 0, "r2",
-           99.42, true),
-      make("sphere, vMF(κ=10) → dot, τ=1", SpaceKind::kSphere, uniform, {D::kVmf, 10.0}, ContrastiveLoss::kDot, 0,
-           "r2", none, false),
-      make("sphere, Laplace(λ=0.05) → dot, τ=1", SpaceKind::kSphere, uniform, {D::kLaplace, 0.05},
-           ContrastiveLoss::kDot, 0, "r2", none, false),
-      make("sphere, Normal(σ=0.05) → dot, τ=1", SpaceKind::kSphere, uniform, {D::kNormal, 0.05}, ContrastiveLoss::kDot,
-           0, "r2", none, false),
-      make("box, Laplace(λ=0.05) → L1", SpaceKind::kBox, uniform, {D::kLaplace, 0.05}, ContrastiveLoss::kLp, 1.0, "mcc",
-           98.6, true),
-      make("box, GenNorm(β=3, λ=0.05) → L3", SpaceKind::kBox, uniform, {D::kGenNormal, 0.05, 3.0}, ContrastiveLoss::kLp,
-           3.0, "mcc", 99.9, true),
-      make("box, Normal(σ=0.05) → L2", SpaceKind::kBox, uniform, {D::kNormal, 0.05}, ContrastiveLoss::kLp, 2.0, "mcc",
-           none, false),
+      make("sphere, vMF(κ=1) → dot, τ=1", SpaceKind::kSphere, uniform, {D::kVmf, 1.0}, ContrastiveLoss::kDot, 0, 1.0,
+           "r2", 99.42, true),
+      make("sphere, vMF(κ=10) → dot, τ=0.1", SpaceKind::kSphere, uniform, {D::kVmf, 10.0}, ContrastiveLoss::kDot, 0,
+           0.1, "r2", none, true),
+      make("sphere, Laplace(λ=0.05) → dot, τ=0.1", SpaceKind::kSphere, uniform, {D::kLaplace, 0.05},
+           ContrastiveLoss::kDot, 0, 0.1, "r2", none, false),
+      make("sphere, Normal(σ=0.05) → dot, τ=0.1", SpaceKind::kSphere, uniform, {D::kNormal, 0.05},
+           ContrastiveLoss::kDot, 0, 0.1, "r2", none, false),
+      make("box, Laplace(λ=0.05) → L1", SpaceKind::kBox, uniform, {D::kLaplace, 0.05}, ContrastiveLoss::kLp, 1.0, 0.05,
+           "mcc", 98.6, true),
+      make("box, GenNorm(β=3, λ=0.05) → L3", SpaceKind::kBox, uniform, {D::kGenNormal, 0.05, 3.0},
+           ContrastiveLoss::kLp, 3.0, 0.05 * 0.05 * 0.05, "mcc", 99.9, true),
+      make("box, Normal(σ=0.05) → L2", SpaceKind::kBox, uniform, {D::kNormal, 0.05}, ContrastiveLoss::kLp, 2.0,
+           2 * 0.05 * 0.05, "mcc", none, false),
       make("R^n, Laplace marginal, Laplace(λ=0.05) → L1", SpaceKind::kUnbounded, {D::kLaplace, 1.0},
-           {D::kLaplace, 0.05}, ContrastiveLoss::kLp, 1.0, "mcc", none, true),
+           {D::kLaplace, 0.05}, ContrastiveLoss::kLp, 1.0, 0.05, "mcc", none, true),
       make("R^n, Normal marginal, Normal(σ=0.05) → L2 (control)", SpaceKind::kUnbounded, {D::kNormal, 1.0},
-           {D::kNormal, 0.05}, ContrastiveLoss::kLp, 2.0, "mcc", none, false),
+           {D::kNormal, 0.05}, ContrastiveLoss::kLp, 2.0, 2 * 0.05 * 0.05, "mcc", none, false),
   };
 }
 

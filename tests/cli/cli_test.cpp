@@ -13,6 +13,7 @@
 #include <torch/script.h>
 
 #include "robustlab/data/idx.h"
+#include "robustlab/data/npy.h"
 #include "robustlab/data/image_folder.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/load.h"
@@ -41,7 +42,8 @@ Output run(const std::string& args, const std::string& env = "") {
 std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string(); }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare", "corrupt", "report", "serve"}) {
+  for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
+                          "corrupt", "report", "serve", "info", "identify"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -512,6 +514,70 @@ TEST(CliAttack, AnInterruptedAttackResumes) {
     EXPECT_EQ(resumed[i].row.value, stored[i].row.value);
   }
   EXPECT_NE(run(attack + " --restart").code, 0);  // attacks the unreadable images again
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliIdentify, MetricsOfUsersArraysAsJson) {
+  testing::TempDir dir;
+  torch::manual_seed(0);
+  const torch::Tensor z = torch::rand({500, 4});
+  const torch::Tensor h = torch::stack({-z.select(1, 2), 3 * z.select(1, 0), z.select(1, 3), 0.5 * z.select(1, 1)}, 1);
+  write_npy(dir / "z.npy", z);
+  write_npy(dir / "h.npy", h);
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("identify --latents " + (dir / "z.npy").string() + " --codes " + (dir / "h.npy").string() + " --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const nlohmann::json j = nlohmann::json::parse(o.out);
+  EXPECT_NEAR(j.at("r2").get<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(j.at("mcc_pearson").get<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(j.at("mcc_spearman").get<double>(), 1.0, 1e-6);
+  Store store(dir / "r.db");
+  EXPECT_EQ(store.results({.metric = "mcc_spearman"}).size(), 1u);
+
+  // Bad input: one line, non-zero exit.
+  write_npy(dir / "short.npy", h.narrow(0, 0, 499));
+  o = run("identify --latents " + (dir / "z.npy").string() + " --codes " + (dir / "short.npy").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("500 latent rows but 499 code rows"), std::string::npos) << o.out;
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1) << o.out;
+  torch::Tensor nan = h.clone();
+  nan[7][1] = NAN;
+  write_npy(dir / "nan.npy", nan);
+  o = run("identify --latents " + (dir / "z.npy").string() + " --codes " + (dir / "nan.npy").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("NaN"), std::string::npos) << o.out;
+  o = run("identify --latents " + (dir / "z.npy").string() + " --codes " + (dir / "missing.npy").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("missing.npy"), std::string::npos) << o.out;
+}
+
+TEST(CliIdentify, ATinyExperimentStoresItsCurveAndBadFlagsAreNamed) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const Output o = run("identify --n 3 --steps 20 --batch-size 64 --cond-iterations 100 --log-every 10 --eval-batches 2 "
+                       "--space box --conditional laplace --loss lp --p 1 --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const nlohmann::json j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  for (const char* key : {"r2", "r2_sd", "mcc", "mcc_sd", "g_r2", "g_mcc"}) EXPECT_TRUE(j.contains(key)) << key;
+  Store store(dir / "r.db");
+  EXPECT_EQ(store.results({.metric = "curve_mcc"}).size(), 3u);  // steps 1, 11, 20
+  EXPECT_EQ(store.runs().back().status, RunStatus::kCompleted);
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--space torus", "unknown space 'torus'"},
+           {"--space unbounded", "no uniform distribution on R^n"},
+           {"--space box --conditional vmf", "vmf conditional lives on the sphere"},
+           {"--space sphere --conditional vmf --c-param 0", "must be positive"},
+           {"--n 1", "n must be at least 2"},
+           {"--table paper", "unknown table 'paper'"}}) {
+    const Output bad = run("identify " + flags + db);
+    EXPECT_NE(bad.code, 0) << flags;
+    EXPECT_NE(bad.out.find(message), std::string::npos) << flags << ": " << bad.out;
+  }
 }
 
 }  // namespace

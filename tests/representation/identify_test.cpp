@@ -60,13 +60,14 @@ TEST(Identify, DotLossDefaultsToTheSphereOutput) {
 }
 
 TEST(Identify, TheSyntheticTableHasTheRowsOfThePaper) {
-  const auto rows = synthetic_table(512, 100, 0);
+  const auto rows = synthetic_table(5, 512, 100, 0);
   ASSERT_GE(rows.size(), 8u);
   int matching = 0;
   bool control = false;
   for (const auto& row : rows) {
     EXPECT_NO_THROW(row.options.validate()) << row.name;
     EXPECT_EQ(row.options.batch_size, 512);
+    EXPECT_EQ(row.options.latents.n, 5);
     matching += row.theory_matching;
     control |= row.options.latents.space == SpaceKind::kUnbounded &&
                row.options.latents.conditional.kind == DistributionKind::kNormal && !row.theory_matching;

@@ -76,7 +76,8 @@ struct SyntheticRow {
   bool theory_matching = false;
 };
 
-/// The table's rows with batch size and steps set to the CPU scale given (docs/representation.md).
-std::vector<SyntheticRow> synthetic_table(int64_t batch_size, int64_t steps, uint64_t seed);
+/// The table's rows at the scale given: latent dimension n, batch size, steps, Adam lr 1e-3 and τ
+/// matched to each conditional (docs/representation.md has the CPU scale and why).
+std::vector<SyntheticRow> synthetic_table(int64_t n, int64_t batch_size, int64_t steps, uint64_t seed);
 
 }  // namespace robustlab::representation
