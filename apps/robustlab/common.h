@@ -93,5 +93,7 @@ void add_report_command(CLI::App& app, Globals& globals);
 void add_serve_command(CLI::App& app, Globals& globals);
 void add_info_command(CLI::App& app, Globals& globals);
 void add_identify_command(CLI::App& app, Globals& globals);
+void add_disentanglement_command(CLI::App& app, Globals& globals);
+void add_slowvae_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -1,0 +1,330 @@
+// robustlab slowvae and robustlab disentanglement: the SlowVAE study of Klindt et al. 2021 (train
+// SlowVAE or the β-VAE baseline on dSprites or natural sprites with LAP/UNI transitions, then every
+// disentanglement_lib metric) and the metrics alone for a user's representation — from
+// (factors, codes) arrays, or from an encoder on the built-in dSprites (which the BetaVAE and
+// FactorVAE scores need, as they sample the generative process).
+#include <cmath>
+#include <iostream>
+
+#include <torch/script.h>
+
+#include "common.h"
+#include "robustlab/core/error.h"
+#include "robustlab/core/log.h"
+#include "robustlab/core/paths.h"
+#include "robustlab/core/progress.h"
+#include "robustlab/data/tensor_file.h"
+#include "robustlab/representation/disentanglement.h"
+#include "robustlab/representation/metrics.h"
+#include "robustlab/representation/slowvae.h"
+
+namespace robustlab::cli {
+namespace {
+
+namespace rep = robustlab::representation;
+
+/// Sample sizes of the metrics. `reference` is disentanglement_lib's gin configuration; `small`
+/// the CPU scale the slowvae command uses by default (docs/representation.md).
+struct MetricSizes {
+  int64_t mcc = 10000, mig = 100000, train = 10000, test = 5000, modularity = 100000;
+  int64_t beta_train = 10000, beta_eval = 5000, factor_train = 10000, factor_eval = 5000, variance = 10000;
+  static MetricSizes named(const std::string& name) {
+    if (name == "reference") return {};
+    if (name == "small") return {10000, 10000, 2000, 1000, 10000, 1000, 500, 1000, 500, 5000};
+    throw InvalidArgument("disentanglement: unknown metric sizes '" + name + "' (expected small or reference)");
+  }
+};
+
+/// Every metric on a dSprites representation: factors sampled as SlowVAE's evaluation samples
+/// them, codes from `codes_of`.
+nlohmann::json dsprites_metrics(const std::function<torch::Tensor(const torch::Tensor&)>& codes_of, const MetricSizes& n,
+                                uint64_t seed) {
+  rep::GenerativeData data;
+  data.factor_sizes = {rep::kDSpritesFactorSizes.begin(), rep::kDSpritesFactorSizes.end()};
+  data.sample_factors = [](int64_t count, std::mt19937_64& rng) { return rep::sample_dsprites_factors(count, rng); };
+  data.codes_of = codes_of;
+  std::mt19937_64 rng(seed);
+  auto sample = [&](int64_t count) {
+    const torch::Tensor f = rep::sample_dsprites_factors(count, rng);
+    return std::pair{f, codes_of(f)};
+  };
+  nlohmann::json out;
+  Progress progress("metrics", 7);
+  {
+    const auto [f, c] = sample(n.mcc);
+    out["mcc"] = rep::mcc_spearman(f, c, static_cast<uint32_t>(seed)).mcc;
+  }
+  progress.advance();
+  {
+    const auto [f, c] = sample(n.mig);
+    out["mig"] = rep::mig(f, c);
+  }
+  progress.advance();
+  const auto [ftr, ctr] = sample(n.train);
+  const auto [fte, cte] = sample(n.test);
+  const rep::Dci d = rep::dci(ftr, ctr, fte, cte);
+  out["dci_disentanglement"] = d.disentanglement;
+  out["dci_completeness"] = d.completeness;
+  out["dci_informativeness_train"] = d.informativeness_train;
+  out["dci_informativeness_test"] = d.informativeness_test;
+  progress.advance();
+  out["sap"] = rep::sap(ftr, ctr, fte, cte);
+  progress.advance();
+  {
+    const auto [f, c] = sample(n.modularity);
+    out["modularity"] = rep::modularity(f, c);
+    const rep::TrainTest e = rep::explicitness(f, c, fte, cte);
+    out["explicitness_train"] = e.train;
+    out["explicitness_test"] = e.test;
+  }
+  progress.advance();
+  const rep::SampledScore beta = rep::beta_vae_score(data, rng, 64, n.beta_train, n.beta_eval);
+  out["beta_vae_train"] = beta.train_accuracy;
+  out["beta_vae_eval"] = beta.eval_accuracy;
+  progress.advance();
+  const rep::SampledScore factor = rep::factor_vae_score(data, rng, 64, n.factor_train, n.factor_eval, n.variance);
+  out["factor_vae_train"] = factor.train_accuracy;
+  out["factor_vae_eval"] = factor.eval_accuracy;
+  progress.advance();
+  progress.finish();
+  return out;
+}
+
+/// The metrics of (factors, codes) arrays: the first `train` rows train, the next `test` test.
+nlohmann::json array_metrics(const torch::Tensor& factors, const torch::Tensor& codes, int64_t train, int64_t test,
+                             uint64_t seed) {
+  const torch::Tensor ftr = factors.narrow(0, 0, train), ctr = codes.narrow(0, 0, train);
+  const torch::Tensor fte = factors.narrow(0, train, test), cte = codes.narrow(0, train, test);
+  const rep::Dci d = rep::dci(ftr, ctr, fte, cte);
+  const rep::TrainTest e = rep::explicitness(ftr, ctr, fte, cte);
+  return {{"mcc", rep::mcc_spearman(ftr, ctr, static_cast<uint32_t>(seed)).mcc},
+          {"mig", rep::mig(ftr, ctr)},
+          {"dci_disentanglement", d.disentanglement},
+          {"dci_completeness", d.completeness},
+          {"dci_informativeness_train", d.informativeness_train},
+          {"dci_informativeness_test", d.informativeness_test},
+          {"sap", rep::sap(ftr, ctr, fte, cte)},
+          {"modularity", rep::modularity(ftr, ctr)},
+          {"explicitness_train", e.train},
+          {"explicitness_test", e.test}};
+}
+
+void print_metrics(const nlohmann::json& metrics) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, value] : metrics.items()) rows.push_back({name, fixed(value.get<double>(), 4)});
+  print_table({"metric", "value"}, rows);
+}
+
+std::vector<ResultRow> metric_rows(const std::string& model, const std::string& dataset, const nlohmann::json& condition,
+                                   const nlohmann::json& metrics, int64_t count) {
+  std::vector<ResultRow> rows;
+  for (const auto& [name, value] : metrics.items()) rows.push_back({model, dataset, condition, name, value.get<double>(), count});
+  return rows;
+}
+
+/// A TorchScript encoder: images [N, 1, 64, 64] in [0, 1] -> codes [N, D] (or a tuple whose first
+/// element is that, e.g. (μ, log σ²)).
+std::function<torch::Tensor(const torch::Tensor&)> torchscript_encoder(const std::string& path) {
+  std::shared_ptr<torch::jit::Module> module;
+  try {
+    module = std::make_shared<torch::jit::Module>(torch::jit::load(path));
+  } catch (const c10::Error& e) {
+    throw FormatError("encoder '" + path + "' is neither a slowvae checkpoint nor a TorchScript file (" +
+                      first_line(e.what_without_backtrace()) + ")");
+  }
+  module->eval();
+  return [module, path](const torch::Tensor& images) {
+    torch::NoGradGuard no_grad;
+    const c10::IValue out = module->forward({images});
+    const torch::Tensor codes = out.isTuple() ? out.toTupleRef().elements()[0].toTensor() : out.toTensor();
+    if (codes.dim() != 2 || codes.size(0) != images.size(0)) {
+      throw ShapeError("encoder '" + path + "' returned " + c10::str(codes.sizes()) + " for " + c10::str(images.sizes()) +
+                       " images, expected [N, codes]");
+    }
+    return codes;
+  };
+}
+
+}  // namespace
+
+void add_disentanglement_command(CLI::App& app, Globals& g) {
+  struct Flags {
+    std::string factors, codes, dataset, encoder, sizes = "reference";
+    int64_t num_train = 10000, num_test = 5000;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("disentanglement",
+                                 "The disentanglement_lib metrics (MCC, MIG, DCI, SAP, modularity, explicitness; with "
+                                 "--dataset dsprites also the BetaVAE and FactorVAE scores) of your own representation");
+  cmd->add_option("--factors", f->factors, "Factors as integer classes, [N, F] .npy or .pt");
+  cmd->add_option("--codes", f->codes, "Codes, [N, D] .npy or .pt (the first --num-train rows train, the next --num-test test)");
+  auto* train_flag = cmd->add_option("--num-train", f->num_train, "Training rows")->check(CLI::PositiveNumber)->capture_default_str();
+  auto* test_flag = cmd->add_option("--num-test", f->num_test, "Test rows")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--dataset", f->dataset, "Instead of arrays: dsprites, sampled as the metrics sample it, with --encoder");
+  cmd->add_option("--encoder", f->encoder, "A slowvae checkpoint or a TorchScript file mapping [N,1,64,64] images to codes");
+  cmd->add_option("--sizes", f->sizes, "With --dataset: sample sizes, reference (disentanglement_lib) or small")
+      ->capture_default_str();
+  cmd->callback([f, &g, train_flag, test_flag] {
+    apply_globals(g);
+    nlohmann::json metrics;
+    std::string model, dataset;
+    int64_t count = 0;
+    nlohmann::json config;
+    if (!f->dataset.empty()) {
+      if (f->dataset != "dsprites") {
+        throw InvalidArgument("disentanglement: unknown dataset '" + f->dataset + "' (the sampled metrics need dsprites)");
+      }
+      if (f->encoder.empty()) throw InvalidArgument("disentanglement: --dataset dsprites needs --encoder");
+      require_file(f->encoder, "disentanglement");
+      std::function<torch::Tensor(const torch::Tensor&)> encode;
+      try {  // a slowvae checkpoint, else a TorchScript encoder
+        auto vae = std::make_shared<rep::BetaVae>(rep::load_slowvae(f->encoder).first);
+        encode = [vae](const torch::Tensor& images) { return rep::encode_means(*vae, images); };
+      } catch (const FormatError&) {
+        encode = torchscript_encoder(f->encoder);
+      }
+      const MetricSizes sizes = MetricSizes::named(f->sizes);
+      config = {{"dataset", "dsprites"}, {"encoder", f->encoder}, {"sizes", f->sizes}};
+      model = f->encoder;
+      dataset = "dsprites";
+      count = sizes.train;
+      record_run(g, "disentanglement", config, [&](Store& store, int64_t run) {
+        metrics = dsprites_metrics([&](const torch::Tensor& fac) { return encode(rep::render_dsprites(fac)); }, sizes, g.seed);
+        store.add_results(run, metric_rows(model, dataset, {}, metrics, count));
+      });
+    } else {
+      if (f->factors.empty() || f->codes.empty()) {
+        throw InvalidArgument("disentanglement: give --factors and --codes, or --dataset dsprites with --encoder");
+      }
+      const torch::Tensor factors = load_array(f->factors), codes = load_array(f->codes);
+      rep::check_factors_codes("disentanglement", factors, codes);
+      int64_t train = f->num_train, test = f->num_test;
+      if (train + test > factors.size(0)) {
+        if (train_flag->count() || test_flag->count()) {
+          throw InvalidArgument("disentanglement: --num-train " + std::to_string(train) + " + --num-test " +
+                                std::to_string(test) + " rows needed, the arrays have " + std::to_string(factors.size(0)));
+        }
+        train = factors.size(0) * 2 / 3;
+        test = factors.size(0) - train;
+        log_info("disentanglement: ", factors.size(0), " rows: the first ", train, " train, the other ", test, " test");
+      }
+      config = {{"factors", f->factors}, {"codes", f->codes}, {"num_train", train}, {"num_test", test}};
+      model = f->codes;
+      dataset = f->factors;
+      count = train;
+      record_run(g, "disentanglement", config, [&](Store& store, int64_t run) {
+        metrics = array_metrics(factors, codes, train, test, g.seed);
+        store.add_results(run, metric_rows(model, dataset, {}, metrics, count));
+      });
+    }
+    if (g.json) {
+      print_json(metrics);
+    } else {
+      print_metrics(metrics);
+    }
+  });
+}
+
+void add_slowvae_command(CLI::App& app, Globals& g) {
+  struct Flags {
+    std::string dataset = "dsprites", transitions = "lap", model = "slowvae", checkpoint, sizes = "small";
+    std::optional<double> beta, gamma, rate_prior;
+    rep::SlowVaeTrainOptions train;
+    bool restart = false;
+  };
+  auto f = std::make_shared<Flags>();
+  f->train.steps = 5000;
+  f->train.log_every = 250;
+  f->train.checkpoint_every = 500;
+  auto* cmd = app.add_subcommand("slowvae",
+                                 "SlowVAE (Klindt et al. 2021) or the beta-VAE baseline on dSprites or natural sprites "
+                                 "with sparse (LAP) or uniform (UNI) transitions, then the disentanglement metrics");
+  cmd->add_option("--dataset", f->dataset, "dsprites or natural-sprites")->capture_default_str();
+  cmd->add_option("--transitions", f->transitions, "dsprites: lap or uni")->capture_default_str();
+  cmd->add_option("--rate-data", f->train.pairs.rate, "LAP: rate (scale log(K)/rate); -1 draws U(1, 10) per pair")
+      ->capture_default_str();
+  cmd->add_option("--k", f->train.pairs.k, "UNI: factors that change (-1: U{1..4} per pair)")->capture_default_str();
+  cmd->add_option("--model", f->model, "slowvae or betavae")->capture_default_str();
+  cmd->add_option("--beta", f->beta, "KL to N(0, I) weight (default: 1 for slowvae, 8 for betavae)");
+  cmd->add_option("--gamma", f->gamma, "Laplace transition KL weight (default: 10 for slowvae, 0 for betavae)");
+  cmd->add_option("--rate-prior", f->rate_prior, "Laplace prior rate lambda (default 6)");
+  cmd->add_option("--z-dim", f->train.z_dim, "Latent dimensions")->capture_default_str();
+  cmd->add_option("--batch-size", f->train.batch_pairs, "Pairs per batch (the reference: 32, i.e. 64 images)")
+      ->capture_default_str();
+  cmd->add_option("--steps", f->train.steps, "Training steps (the reference: 300000)")->capture_default_str();
+  cmd->add_option("--lr", f->train.lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--log-every", f->train.log_every, "Steps between logged losses")->capture_default_str();
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "Checkpoint written while training and resumed from (default: in the cache, named by the settings)");
+  cmd->add_flag("--restart", f->restart, "Train from scratch even if the checkpoint exists");
+  cmd->add_option("--sizes", f->sizes, "Metric sample sizes: small (CPU scale) or reference (disentanglement_lib)")
+      ->capture_default_str();
+  cmd->callback([f, &g] {
+    apply_globals(g);
+    rep::SlowVaeTrainOptions& o = f->train;
+    o.dataset = rep::parse_sprite_dataset(f->dataset);
+    o.pairs.transitions = rep::parse_transitions(f->transitions);
+    if (f->model != "slowvae" && f->model != "betavae") {
+      throw InvalidArgument("slowvae: unknown model '" + f->model + "' (expected slowvae or betavae)");
+    }
+    o.slow = f->model == "slowvae";
+    o.loss = rep::SlowVaeTrainOptions::model_defaults(o.slow);
+    if (f->beta) o.loss.beta = *f->beta;
+    if (f->gamma) o.loss.gamma = *f->gamma;
+    if (f->rate_prior) o.loss.rate = *f->rate_prior;
+    o.seed = g.seed;
+    o.validate();
+    const MetricSizes sizes = MetricSizes::named(f->sizes);
+    nlohmann::json config = {{"dataset", f->dataset}, {"transitions", f->transitions}, {"rate_data", o.pairs.rate},
+                             {"k", o.pairs.k}, {"model", f->model}, {"beta", o.loss.beta}, {"gamma", o.loss.gamma},
+                             {"rate_prior", o.loss.rate}, {"z_dim", o.z_dim}, {"batch_pairs", o.batch_pairs},
+                             {"steps", o.steps}, {"lr", o.lr}, {"sizes", f->sizes}};
+    if (f->checkpoint.empty()) {
+      const std::string name = "slowvae-" + std::to_string(std::hash<std::string>{}(config.dump() + std::to_string(g.seed)) % 1000000007) + ".ckpt";
+      f->checkpoint = (default_cache_dir() / name).string();
+    }
+    std::filesystem::create_directories(std::filesystem::absolute(f->checkpoint).parent_path());
+    if (f->restart) std::filesystem::remove(f->checkpoint);
+    if (std::filesystem::exists(f->checkpoint)) log_info("resuming from ", f->checkpoint);
+    o.checkpoint = f->checkpoint;
+    config["checkpoint"] = f->checkpoint;
+    const std::string model_name = f->model + "/" + f->dataset + "/" + f->transitions;
+    nlohmann::json metrics;
+    record_run(g, "slowvae", config, [&](Store& store, int64_t run) {
+      Progress progress("train " + f->model, o.steps);
+      rep::BetaVae model = rep::train_slowvae(
+          o,
+          [&](const rep::TrainPoint& p) {
+            log_debug("step ", p.step, ": loss ", fixed(p.total, 2), ", recon ", fixed(p.recon, 2), ", KL_N ",
+                      fixed(p.kl_normal, 2), ", KL_L ", fixed(p.kl_laplace, 2));
+            const nlohmann::json c = {{"step", p.step}};
+            store.add_results(run, {{model_name, f->dataset, c, "train_loss", p.total, 2 * o.batch_pairs},
+                                    {model_name, f->dataset, c, "train_recon", p.recon, 2 * o.batch_pairs},
+                                    {model_name, f->dataset, c, "train_kl_normal", p.kl_normal, 2 * o.batch_pairs},
+                                    {model_name, f->dataset, c, "train_kl_laplace", p.kl_laplace, 2 * o.batch_pairs}});
+          },
+          &progress);
+      progress.finish();
+      if (o.dataset == rep::SpriteDataset::kDSprites) {
+        metrics = dsprites_metrics([&](const torch::Tensor& fac) { return rep::encode_means(model, rep::render_dsprites(fac)); },
+                                   sizes, g.seed);
+      } else {  // continuous factors: MCC only, as the reference
+        std::mt19937_64 rng(g.seed);
+        const torch::Tensor factors = rep::natural_sprite_pairs(sizes.mcc / 2, o.natural, rng);
+        metrics = {{"mcc", rep::mcc_spearman(factors.to(torch::kFloat64),
+                                             rep::encode_means(model, rep::render_natural_sprites(factors)),
+                                             static_cast<uint32_t>(g.seed))
+                               .mcc}};
+      }
+      store.add_results(run, metric_rows(model_name, f->dataset, {}, metrics, sizes.train));
+    });
+    if (g.json) {
+      print_json({{"model", f->model}, {"checkpoint", f->checkpoint}, {"metrics", metrics}});
+    } else {
+      print_metrics(metrics);
+      std::cout << "checkpoint: " << f->checkpoint << "\n";
+    }
+  });
+}
+
+}  // namespace robustlab::cli
