@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # robustlab and PyTorch's Python API side by side under the reference BLAS and OpenBLAS (both
 # selected per process through LD_LIBRARY_PATH, whatever the libblas.so.3 alternative says): the
-# training step, the FMN step at batches 1/16/200, BN/RPL adaptation and the cl-ica InfoNCE step.
+# training step, the FMN step at batches 1/16/200, BN/RPL adaptation, the cl-ica InfoNCE step and the
+# SlowVAE step.
 # Each pair runs ROUNDS times, C++ and Python in turn, so that drift of this shared machine hits
 # both. Raw output goes to stdout; docs/performance.md quotes the medians.
-# Usage: bash bench/blas_compare.sh [build dir=./build] [rounds=2] [only: train|fmn|adapt|infonce]
+# Usage: bash bench/blas_compare.sh [build dir=./build] [rounds=2] [only: train|fmn|adapt|infonce|slowvae]
 set -euo pipefail
 build=$(realpath "${1:-$(dirname "$0")/../build}")  # relative to where it is called from
 cd "$(dirname "$0")/.."
@@ -31,6 +32,5 @@ agg="--benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
 pair train "$build/bench/bench_train $agg" "$py bench/train_throughput.py"
 pair fmn "$build/bench/bench_fmn_step $agg" "$py bench/fmn_step.py"
 pair adapt "$build/bench/bench_adapt $agg" "$py bench/adapt_throughput.py"
-if [ -x "$build/bench/bench_infonce" ]; then
-  pair infonce "$build/bench/bench_infonce $agg" "$py bench/infonce_step.py"
-fi
+pair infonce "$build/bench/bench_infonce $agg --benchmark_filter=Step" "$py bench/infonce_step.py"
+pair slowvae "$build/bench/bench_disentanglement $agg --benchmark_filter=SlowVae" "$py bench/slowvae_step.py"

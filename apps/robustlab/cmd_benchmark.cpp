@@ -2,8 +2,9 @@
 // from the cache) the default model on Fashion-MNIST, reports its clean error on the test set
 // (clean), FMN's median minimal L0/L1/L2/Linf perturbations on a test subset (attacks) and its
 // Fashion-MNIST-C errors without and with test-time adaptation (corruptions: BN adaptation,
-// Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022); and the contrastive-
-// identifiability study of Zimmermann et al. 2021 at a CPU scale (identifiability).
+// Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022); the contrastive-
+// identifiability study of Zimmermann et al. 2021 at a CPU scale (identifiability); SlowVAE
+// against beta-VAE on dSprites (disentanglement, Klindt et al. 2021).
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "common.h"
 #include "identify_runs.h"
+#include "slowvae_runs.h"
 
 #include "robustlab/attacks/curves.h"
 #include "robustlab/attacks/run.h"
@@ -31,7 +33,7 @@ namespace {
 constexpr const char* kSelfLearningOptimizer = "adam";
 constexpr double kSelfLearningLr = 1e-2;
 
-const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability"};
+const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability", "disentanglement"};
 
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
@@ -64,6 +66,31 @@ std::vector<SyntheticSummary> identifiability_section(Store& store, int64_t run,
   return run_synthetic_rows(store, run, rows, 3, {});
 }
 
+/// The disentanglement section: SlowVAE and the beta-VAE baseline on dSprites with LAP transitions,
+/// the same step budget, every metric at the quick sizes. The checkpoints are cached by their
+/// settings, so a second benchmark only evaluates.
+struct DisentanglementRow {
+  std::string model;
+  nlohmann::json metrics;
+};
+std::vector<DisentanglementRow> disentanglement_section(Store& store, int64_t run, uint64_t seed, int64_t steps) {
+  std::vector<DisentanglementRow> out;
+  for (const bool slow : {true, false}) {
+    representation::SlowVaeTrainOptions o;
+    o.slow = slow;
+    o.loss = representation::SlowVaeTrainOptions::model_defaults(slow);
+    o.steps = steps;
+    o.log_every = std::max<int64_t>(1, steps / 20);
+    o.checkpoint_every = std::max<int64_t>(1, steps / 10);
+    o.seed = seed;
+    o.checkpoint = default_slowvae_checkpoint(o);
+    std::filesystem::create_directories(o.checkpoint->parent_path());
+    const std::string name = std::string(slow ? "slowvae" : "betavae") + "/dsprites/lap";
+    out.push_back({name, train_and_evaluate_slowvae(o, "quick", store, run, name, seed)});
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_benchmark_command(CLI::App& app, Globals& g) {
@@ -77,6 +104,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     std::string report = "robustlab-report.html";
     std::string only, skip;
     int64_t identify_steps = 2000;
+    int64_t slowvae_steps = 3000;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -100,6 +128,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
   cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--slowvae-steps", f->slowvae_steps, "Disentanglement: training steps of SlowVAE and beta-VAE")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
     const std::set<std::string> sections = chosen_sections(f->only, f->skip);
@@ -113,7 +144,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"attack_steps", f->attack_steps}, {"corruption_limit", f->corruption_limit},
                              {"self_learning", {{"optimizer", kSelfLearningOptimizer}, {"lr", kSelfLearningLr}}},
                              {"frost_textures", corruptions::FrostTextures::procedural().description()},
-                             {"sections", sections}, {"identify_steps", f->identify_steps}};
+                             {"sections", sections}, {"identify_steps", f->identify_steps},
+                             {"slowvae_steps", f->slowvae_steps}};
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
@@ -202,6 +234,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       }
       std::vector<SyntheticSummary> identifiability;
       if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
+      std::vector<DisentanglementRow> disentanglement;
+      if (sections.count("disentanglement")) disentanglement = disentanglement_section(store, run, g.seed, f->slowvae_steps);
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
         if (dm) {
@@ -215,6 +249,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           out["images"] = acc->total;
         }
         out["identifiability"] = synthetic_json(identifiability);
+        nlohmann::json dis = nlohmann::json::object();
+        for (const auto& row : disentanglement) dis[row.model] = row.metrics;
+        out["disentanglement"] = dis;
         print_json(out);
       } else {
         if (acc) {
@@ -235,6 +272,19 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           std::cout << "\ncontrastive identifiability (Zimmermann et al. 2021), n = 5, batch 512, " << f->identify_steps
                     << " steps, Adam lr 1e-3; mean ± sd over 3 seeds\n";
           print_synthetic_table(identifiability);
+        }
+        if (!disentanglement.empty()) {
+          std::cout << "\ndisentanglement on dSprites, LAP transitions (Klindt et al. 2021), " << f->slowvae_steps
+                    << " steps of 32 pairs, metrics at the quick sample sizes\n";
+          std::vector<std::string> header = {"metric"};
+          for (const auto& row : disentanglement) header.push_back(row.model);
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& [metric, value] : disentanglement.front().metrics.items()) {
+            std::vector<std::string> line = {metric};
+            for (const auto& row : disentanglement) line.push_back(fixed(row.metrics.at(metric).get<double>(), 4));
+            rows.push_back(line);
+          }
+          print_table(header, rows);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";

@@ -9,10 +9,10 @@
 #include <torch/script.h>
 
 #include "common.h"
+#include "slowvae_runs.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/core/paths.h"
-#include "robustlab/core/progress.h"
 #include "robustlab/data/tensor_file.h"
 #include "robustlab/representation/disentanglement.h"
 #include "robustlab/representation/metrics.h"
@@ -22,73 +22,6 @@ namespace robustlab::cli {
 namespace {
 
 namespace rep = robustlab::representation;
-
-/// Sample sizes of the metrics. `reference` is disentanglement_lib's gin configuration; `small`
-/// the CPU scale the slowvae command uses by default (docs/representation.md).
-struct MetricSizes {
-  int64_t mcc = 10000, mig = 100000, train = 10000, test = 5000, modularity = 100000;
-  int64_t beta_train = 10000, beta_eval = 5000, factor_train = 10000, factor_eval = 5000, variance = 10000;
-  static MetricSizes named(const std::string& name) {
-    if (name == "reference") return {};
-    if (name == "small") return {10000, 10000, 2000, 1000, 10000, 1000, 500, 1000, 500, 5000};
-    throw InvalidArgument("disentanglement: unknown metric sizes '" + name + "' (expected small or reference)");
-  }
-};
-
-/// Every metric on a dSprites representation: factors sampled as SlowVAE's evaluation samples
-/// them, codes from `codes_of`.
-nlohmann::json dsprites_metrics(const std::function<torch::Tensor(const torch::Tensor&)>& codes_of, const MetricSizes& n,
-                                uint64_t seed) {
-  rep::GenerativeData data;
-  data.factor_sizes = {rep::kDSpritesFactorSizes.begin(), rep::kDSpritesFactorSizes.end()};
-  data.sample_factors = [](int64_t count, std::mt19937_64& rng) { return rep::sample_dsprites_factors(count, rng); };
-  data.codes_of = codes_of;
-  std::mt19937_64 rng(seed);
-  auto sample = [&](int64_t count) {
-    const torch::Tensor f = rep::sample_dsprites_factors(count, rng);
-    return std::pair{f, codes_of(f)};
-  };
-  nlohmann::json out;
-  Progress progress("metrics", 7);
-  {
-    const auto [f, c] = sample(n.mcc);
-    out["mcc"] = rep::mcc_spearman(f, c, static_cast<uint32_t>(seed)).mcc;
-  }
-  progress.advance();
-  {
-    const auto [f, c] = sample(n.mig);
-    out["mig"] = rep::mig(f, c);
-  }
-  progress.advance();
-  const auto [ftr, ctr] = sample(n.train);
-  const auto [fte, cte] = sample(n.test);
-  const rep::Dci d = rep::dci(ftr, ctr, fte, cte);
-  out["dci_disentanglement"] = d.disentanglement;
-  out["dci_completeness"] = d.completeness;
-  out["dci_informativeness_train"] = d.informativeness_train;
-  out["dci_informativeness_test"] = d.informativeness_test;
-  progress.advance();
-  out["sap"] = rep::sap(ftr, ctr, fte, cte);
-  progress.advance();
-  {
-    const auto [f, c] = sample(n.modularity);
-    out["modularity"] = rep::modularity(f, c);
-    const rep::TrainTest e = rep::explicitness(f, c, fte, cte);
-    out["explicitness_train"] = e.train;
-    out["explicitness_test"] = e.test;
-  }
-  progress.advance();
-  const rep::SampledScore beta = rep::beta_vae_score(data, rng, 64, n.beta_train, n.beta_eval);
-  out["beta_vae_train"] = beta.train_accuracy;
-  out["beta_vae_eval"] = beta.eval_accuracy;
-  progress.advance();
-  const rep::SampledScore factor = rep::factor_vae_score(data, rng, 64, n.factor_train, n.factor_eval, n.variance);
-  out["factor_vae_train"] = factor.train_accuracy;
-  out["factor_vae_eval"] = factor.eval_accuracy;
-  progress.advance();
-  progress.finish();
-  return out;
-}
 
 /// The metrics of (factors, codes) arrays: the first `train` rows train, the next `test` test.
 nlohmann::json array_metrics(const torch::Tensor& factors, const torch::Tensor& codes, int64_t train, int64_t test,
@@ -162,7 +95,7 @@ void add_disentanglement_command(CLI::App& app, Globals& g) {
   auto* test_flag = cmd->add_option("--num-test", f->num_test, "Test rows")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--dataset", f->dataset, "Instead of arrays: dsprites, sampled as the metrics sample it, with --encoder");
   cmd->add_option("--encoder", f->encoder, "A slowvae checkpoint or a TorchScript file mapping [N,1,64,64] images to codes");
-  cmd->add_option("--sizes", f->sizes, "With --dataset: sample sizes, reference (disentanglement_lib) or small")
+  cmd->add_option("--sizes", f->sizes, "With --dataset: sample sizes, reference (disentanglement_lib), small or quick")
       ->capture_default_str();
   cmd->callback([f, &g, train_flag, test_flag] {
     apply_globals(g);
@@ -257,7 +190,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
   cmd->add_option("--checkpoint", f->checkpoint,
                   "Checkpoint written while training and resumed from (default: in the cache, named by the settings)");
   cmd->add_flag("--restart", f->restart, "Train from scratch even if the checkpoint exists");
-  cmd->add_option("--sizes", f->sizes, "Metric sample sizes: small (CPU scale) or reference (disentanglement_lib)")
+  cmd->add_option("--sizes", f->sizes, "Metric sample sizes: small (CPU scale), quick or reference (disentanglement_lib)")
       ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
@@ -274,15 +207,12 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     if (f->rate_prior) o.loss.rate = *f->rate_prior;
     o.seed = g.seed;
     o.validate();
-    const MetricSizes sizes = MetricSizes::named(f->sizes);
+    MetricSizes::named(f->sizes);  // an unknown name fails before training
     nlohmann::json config = {{"dataset", f->dataset}, {"transitions", f->transitions}, {"rate_data", o.pairs.rate},
                              {"k", o.pairs.k}, {"model", f->model}, {"beta", o.loss.beta}, {"gamma", o.loss.gamma},
                              {"rate_prior", o.loss.rate}, {"z_dim", o.z_dim}, {"batch_pairs", o.batch_pairs},
                              {"steps", o.steps}, {"lr", o.lr}, {"sizes", f->sizes}};
-    if (f->checkpoint.empty()) {
-      const std::string name = "slowvae-" + std::to_string(std::hash<std::string>{}(config.dump() + std::to_string(g.seed)) % 1000000007) + ".ckpt";
-      f->checkpoint = (default_cache_dir() / name).string();
-    }
+    if (f->checkpoint.empty()) f->checkpoint = default_slowvae_checkpoint(o).string();
     std::filesystem::create_directories(std::filesystem::absolute(f->checkpoint).parent_path());
     if (f->restart) std::filesystem::remove(f->checkpoint);
     if (std::filesystem::exists(f->checkpoint)) log_info("resuming from ", f->checkpoint);
@@ -291,32 +221,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     const std::string model_name = f->model + "/" + f->dataset + "/" + f->transitions;
     nlohmann::json metrics;
     record_run(g, "slowvae", config, [&](Store& store, int64_t run) {
-      Progress progress("train " + f->model, o.steps);
-      rep::BetaVae model = rep::train_slowvae(
-          o,
-          [&](const rep::TrainPoint& p) {
-            log_debug("step ", p.step, ": loss ", fixed(p.total, 2), ", recon ", fixed(p.recon, 2), ", KL_N ",
-                      fixed(p.kl_normal, 2), ", KL_L ", fixed(p.kl_laplace, 2));
-            const nlohmann::json c = {{"step", p.step}};
-            store.add_results(run, {{model_name, f->dataset, c, "train_loss", p.total, 2 * o.batch_pairs},
-                                    {model_name, f->dataset, c, "train_recon", p.recon, 2 * o.batch_pairs},
-                                    {model_name, f->dataset, c, "train_kl_normal", p.kl_normal, 2 * o.batch_pairs},
-                                    {model_name, f->dataset, c, "train_kl_laplace", p.kl_laplace, 2 * o.batch_pairs}});
-          },
-          &progress);
-      progress.finish();
-      if (o.dataset == rep::SpriteDataset::kDSprites) {
-        metrics = dsprites_metrics([&](const torch::Tensor& fac) { return rep::encode_means(model, rep::render_dsprites(fac)); },
-                                   sizes, g.seed);
-      } else {  // continuous factors: MCC only, as the reference
-        std::mt19937_64 rng(g.seed);
-        const torch::Tensor factors = rep::natural_sprite_pairs(sizes.mcc / 2, o.natural, rng);
-        metrics = {{"mcc", rep::mcc_spearman(factors.to(torch::kFloat64),
-                                             rep::encode_means(model, rep::render_natural_sprites(factors)),
-                                             static_cast<uint32_t>(g.seed))
-                               .mcc}};
-      }
-      store.add_results(run, metric_rows(model_name, f->dataset, {}, metrics, sizes.train));
+      metrics = train_and_evaluate_slowvae(o, f->sizes, store, run, model_name, g.seed);
     });
     if (g.json) {
       print_json({{"model", f->model}, {"checkpoint", f->checkpoint}, {"metrics", metrics}});

@@ -532,6 +532,55 @@ std::string section_identify(const std::vector<StoredResult>& results) {
   return out.str();
 }
 
+std::string section_disentanglement(const std::vector<StoredResult>& results) {
+  static const std::vector<std::string> kMetrics = {
+      "mcc", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness_test", "sap", "modularity",
+      "explicitness_test", "beta_vae_eval", "factor_vae_eval"};
+  std::map<std::string, std::map<std::string, double>> scores;             // "run · model" -> metric
+  std::map<std::string, std::vector<std::pair<double, double>>> losses;    // "run · model" -> (step, loss)
+  for (const auto& r : results) {
+    const std::string name = "run " + std::to_string(r.run_id) + " · " + r.row.model;
+    const bool plain = r.row.condition.is_null() || r.row.condition.empty();
+    // identify's experiments store an "mcc" too; their model is "encoder …" (their own section).
+    if (plain && r.row.model.rfind("encoder", 0) != 0 &&
+        std::find(kMetrics.begin(), kMetrics.end(), r.row.metric) != kMetrics.end())
+      scores[name][r.row.metric] = r.row.value;
+    if (r.row.metric == "train_loss" && r.row.condition.contains("step"))
+      losses[name].emplace_back(r.row.condition["step"].get<double>(), r.row.value);
+  }
+  if (scores.empty()) return "";
+  std::ostringstream out;
+  if (!losses.empty()) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::pair<double, double>>> points;
+    std::vector<std::vector<std::string>> rows;
+    double last = 1;
+    for (auto& [name, curve] : losses) {
+      double largest = 0;
+      for (const auto& [step, v] : curve) largest = std::max(largest, v), last = std::max(last, step);
+      for (auto& [step, v] : curve) {
+        rows.push_back({name, num(step, 0), num(v)});
+        v = largest > 0 ? v / largest : 0;
+      }
+      names.push_back(name);
+      points.push_back(curve);
+    }
+    out << figure(lines(names, points, last, "training step", "loss ÷ its largest value"),
+                  "SlowVAE / beta-VAE training loss (2·recon + beta·KL_N + gamma·KL_L).",
+                  csv_link("vae_loss.csv", {"model", "step", "loss"}, rows));
+  }
+  std::vector<std::string> header = {"model"};
+  header.insert(header.end(), kMetrics.begin(), kMetrics.end());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, m] : scores) {
+    std::vector<std::string> row = {name};
+    for (const auto& metric : kMetrics) row.push_back(m.count(metric) ? num(m.at(metric), 3) : "");
+    rows.push_back(row);
+  }
+  out << "<h3>Disentanglement metrics</h3>" << table(header, rows, "disentanglement.csv");
+  return out.str();
+}
+
 const char* kStyle = R"(body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}
@@ -583,6 +632,7 @@ std::string render_html(const Store& store, const ReportOptions& options) {
       {"adversarial", "Adversarial robustness", section_attacks(results)},
       {"human", "Model vs. human", section_human(results)},
       {"identifiability", "Contrastive identifiability", section_identify(results)},
+      {"disentanglement", "Disentanglement", section_disentanglement(results)},
       {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
   };
   std::ostringstream html;

@@ -43,7 +43,7 @@ std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist
 
 TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
-                          "corrupt", "report", "serve", "info", "identify"}) {
+                          "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -578,6 +578,81 @@ TEST(CliIdentify, ATinyExperimentStoresItsCurveAndBadFlagsAreNamed) {
     EXPECT_NE(bad.code, 0) << flags;
     EXPECT_NE(bad.out.find(message), std::string::npos) << flags << ": " << bad.out;
   }
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliDisentanglement, MetricsOfUsersArraysAndBadInput) {
+  testing::TempDir dir;
+  torch::manual_seed(0);
+  const torch::Tensor f = torch::stack({torch::randint(0, 3, {900}), torch::randint(0, 5, {900})}, 1);
+  const torch::Tensor codes = torch::cat({f.to(torch::kFloat32) + 0.1 * torch::randn({900, 2}), torch::randn({900, 1})}, 1);
+  write_npy(dir / "f.npy", f);
+  write_npy(dir / "c.npy", codes);
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string arrays = " --factors " + (dir / "f.npy").string() + " --codes " + (dir / "c.npy").string();
+  Output o = run("disentanglement" + arrays + " --num-train 600 --num-test 300 --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const nlohmann::json j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  for (const char* key : {"mcc", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness_train",
+                          "dci_informativeness_test", "sap", "modularity", "explicitness_train", "explicitness_test"})
+    ASSERT_TRUE(j.contains(key)) << key;
+  EXPECT_GT(j.at("mcc").get<double>(), 0.9);
+  EXPECT_GT(j.at("mig").get<double>(), 0.5);
+  EXPECT_GT(j.at("dci_informativeness_test").get<double>(), 0.9);
+  Store store(dir / "r.db");
+  EXPECT_EQ(store.results({.metric = "sap"}).size(), 1u);
+
+  o = run("disentanglement" + arrays + " --num-train 800 --num-test 300" + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("the arrays have 900"), std::string::npos) << o.out;
+  write_npy(dir / "short.npy", codes.narrow(0, 0, 899));
+  o = run("disentanglement --factors " + (dir / "f.npy").string() + " --codes " + (dir / "short.npy").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("900 latent rows but 899 code rows"), std::string::npos) << o.out;
+  write_npy(dir / "flat.npy", torch::zeros({900, 3}));
+  o = run("disentanglement --factors " + (dir / "f.npy").string() + " --codes " + (dir / "flat.npy").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("every code is constant"), std::string::npos) << o.out;
+  o = run("disentanglement --dataset shapes3d --encoder x.pt" + db);
+  EXPECT_NE(o.out.find("unknown dataset 'shapes3d'"), std::string::npos) << o.out;
+}
+
+TEST(CliSlowVae, TrainsResumesAndEvaluatesTheEncoder) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string ckpt = (dir / "vae.ckpt").string();
+  const std::string common = " --batch-size 4 --log-every 2 --sizes quick --checkpoint " + ckpt + db;
+  Output o = run("slowvae --steps 2 --json" + common);
+  ASSERT_EQ(o.code, 0) << o.out;
+  nlohmann::json j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  for (const char* key : {"mcc", "mig", "sap", "beta_vae_eval", "factor_vae_eval", "dci_disentanglement"})
+    EXPECT_TRUE(j.at("metrics").contains(key)) << key;
+  // Four steps with the same checkpoint: two more, not four.
+  o = run("slowvae --steps 4 -v" + common);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("resuming from"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("step 2:"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("step 4:"), std::string::npos) << o.out;
+  // Other settings with that checkpoint, a corrupt checkpoint, bad names.
+  o = run("slowvae --steps 4 --z-dim 6" + common);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("trained with other settings"), std::string::npos) << o.out;
+  std::ofstream(dir / "bad.ckpt") << "not a checkpoint";
+  o = run("slowvae --steps 4 --checkpoint " + (dir / "bad.ckpt").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("corrupt"), std::string::npos) << o.out;
+  EXPECT_NE(run("slowvae --model vae" + db).out.find("unknown model 'vae'"), std::string::npos);
+  EXPECT_NE(run("slowvae --transitions gauss" + db).out.find("unknown transitions 'gauss'"), std::string::npos);
+  // The trained encoder through disentanglement --dataset dsprites.
+  o = run("disentanglement --dataset dsprites --encoder " + ckpt + " --sizes quick --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  EXPECT_TRUE(j.contains("factor_vae_eval"));
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // runs, clean error per model, the corruption benchmark (error heatmap corruption x severity,
 // mean error per corruption and method, mCE per adaptation method), adversarial robustness
 // (robust accuracy against epsilon per attack and norm from the per-sample minimal norms, median
-// norms) and model-vs-human (benchmark table, error consistency per dataset, shape bias in the
-// style of Geirhos et al. 2021, arXiv:2106.07411).
+// norms), model-vs-human (benchmark table, error consistency per dataset, shape bias in the
+// style of Geirhos et al. 2021, arXiv:2106.07411), contrastive identifiability (loss, R² and MCC
+// curves, final scores) and disentanglement (SlowVAE/beta-VAE loss curves, the metrics table).
 #pragma once
 
 #include <cstdint>
