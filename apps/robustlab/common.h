@@ -95,5 +95,6 @@ void add_info_command(CLI::App& app, Globals& globals);
 void add_identify_command(CLI::App& app, Globals& globals);
 void add_disentanglement_command(CLI::App& app, Globals& globals);
 void add_slowvae_command(CLI::App& app, Globals& globals);
+void add_objects_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::add_identify_command(app, globals);
   cli::add_disentanglement_command(app, globals);
   cli::add_slowvae_command(app, globals);
+  cli::add_objects_command(app, globals);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -85,9 +85,10 @@ Outline ellipse() {
 
 SpriteShape parse_sprite_shape(const std::string& name) {
   for (SpriteShape s : {SpriteShape::kSquare, SpriteShape::kEllipse, SpriteShape::kHeart, SpriteShape::kTriangle,
-                        SpriteShape::kStar4, SpriteShape::kSpoke4})
+                        SpriteShape::kStar4, SpriteShape::kSpoke4, SpriteShape::kCircle, SpriteShape::kDiamond})
     if (to_string(s) == name) return s;
-  throw InvalidArgument("sprites: unknown shape '" + name + "' (expected square, ellipse, heart, triangle, star4 or spoke4)");
+  throw InvalidArgument("sprites: unknown shape '" + name +
+                        "' (expected square, ellipse, heart, triangle, star4, spoke4, circle or diamond)");
 }
 
 std::string to_string(SpriteShape shape) {
@@ -97,21 +98,25 @@ std::string to_string(SpriteShape shape) {
     case SpriteShape::kHeart: return "heart";
     case SpriteShape::kTriangle: return "triangle";
     case SpriteShape::kStar4: return "star4";
-    default: return "spoke4";
+    case SpriteShape::kSpoke4: return "spoke4";
+    case SpriteShape::kCircle: return "circle";
+    default: return "diamond";
   }
 }
 
 const std::vector<std::pair<double, double>>& sprite_outline(SpriteShape shape) {
   static const Outline square = regular(4, std::numbers::pi / 4), triangle = regular(3, -std::numbers::pi / 2),
                        star4 = star(4, 0.4), spoke4 = spokes(4, 0.25), heart_outline = heart(),
-                       ellipse_outline = ellipse();
+                       ellipse_outline = ellipse(), circle = regular(96, 0), diamond = regular(4, 0);
   switch (shape) {
     case SpriteShape::kSquare: return square;
     case SpriteShape::kEllipse: return ellipse_outline;
     case SpriteShape::kHeart: return heart_outline;
     case SpriteShape::kTriangle: return triangle;
     case SpriteShape::kStar4: return star4;
-    default: return spoke4;
+    case SpriteShape::kSpoke4: return spoke4;
+    case SpriteShape::kCircle: return circle;
+    default: return diamond;
   }
 }
 
@@ -121,13 +126,15 @@ torch::Tensor rasterize_sprite(SpriteShape shape, const SpritePose& pose, int64_
     throw InvalidArgument("rasterize_sprite: need a positive canvas and supersampling, got " + std::to_string(height) +
                           "x" + std::to_string(width) + " at " + std::to_string(supersample));
   }
-  if (!std::isfinite(pose.x) || !std::isfinite(pose.y) || !(pose.size >= 0) || !std::isfinite(pose.angle)) {
-    throw InvalidArgument("rasterize_sprite: the pose must be finite with a non-negative size");
+  if (!std::isfinite(pose.x) || !std::isfinite(pose.y) || !(pose.size >= 0) || !std::isfinite(pose.angle) ||
+      !(pose.aspect > 0 && std::isfinite(pose.aspect))) {
+    throw InvalidArgument("rasterize_sprite: the pose must be finite with a non-negative size and a positive aspect");
   }
   constexpr int kShift = 8;  // sub-pixel bits of OpenCV's fillPoly
   const double s = supersample, c = std::cos(pose.angle), sn = std::sin(pose.angle);
   std::vector<cv::Point> points;
-  for (const auto& [u, v] : sprite_outline(shape)) {
+  for (const auto& [u0, v] : sprite_outline(shape)) {
+    const double u = u0 * pose.aspect;
     // Counter-clockwise on screen (rows grow downwards), then to canvas pixel centres.
     const double x = pose.x + pose.size * (c * u + sn * v), y = pose.y + pose.size * (-sn * u + c * v);
     points.emplace_back(static_cast<int>(std::lround((x * s - 0.5) * (1 << kShift))),

@@ -43,7 +43,8 @@ std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist
 
 TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
-                          "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement"}) {
+                          "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
+                          "objects generate", "objects predict", "objects eval"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -653,6 +654,48 @@ TEST(CliSlowVae, TrainsResumesAndEvaluatesTheEncoder) {
   ASSERT_EQ(o.code, 0) << o.out;
   j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
   EXPECT_TRUE(j.contains("factor_vae_eval"));
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliObjects, GeneratePredictAndEvaluate) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string data = (dir / "vmds").string();
+  Output o = run("objects generate -o " + data + " --train 0 --val 0 --test 20 --shard 8" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  ASSERT_TRUE(std::filesystem::exists(dir / "vmds" / "test_002.npy"));
+  o = run("objects predict --data " + data + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const std::string gt = data + "/test.json";
+  o = run("objects eval --ground-truth " + gt + " --predictions " + gt + " --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  nlohmann::json j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  EXPECT_DOUBLE_EQ(j.at("mota").get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j.at("motp").get<double>(), 100.0);
+  for (const char* key : {"mostly_detected", "mostly_tracked", "match", "miss", "id_switches", "false_positives",
+                          "num_objects", "num_switches"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  o = run("objects eval --ground-truth " + gt + " --predictions " + data + "/test_components.json --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  j = nlohmann::json::parse(o.out.substr(o.out.find('{')));
+  EXPECT_LT(j.at("mota").get<double>(), 50.0);  // no tracking: a switch in almost every frame
+  EXPECT_GT(j.at("mostly_detected").get<double>(), 80.0);
+  // Bad input: malformed RLE, different video counts, a bad frame range, an unknown set.
+  std::ofstream(dir / "bad.json") << R"([[{"masks": ["1 2 3"], "ids": [1]}]])";
+  o = run("objects eval --ground-truth " + gt + " --predictions " + (dir / "bad.json").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("20 ground-truth videos but 1 predicted"), std::string::npos) << o.out;
+  o = run("objects eval --ground-truth " + (dir / "bad.json").string() + " --predictions " + (dir / "bad.json").string() +
+          " --frames 0-0" + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("start/length pairs"), std::string::npos) << o.out;
+  EXPECT_NE(run("objects eval --ground-truth " + gt + " --predictions " + gt + " --frames 5-2" + db).code, 0);
+  EXPECT_NE(run("objects generate --set vor -o " + data + db).out.find("unknown video set 'vor'"), std::string::npos);
 }
 
 }  // namespace

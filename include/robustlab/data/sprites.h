@@ -18,9 +18,11 @@
 
 namespace robustlab {
 
-/// dSprites' three shapes, and spriteworld's four that Natural Sprites draws.
-enum class SpriteShape { kSquare, kEllipse, kHeart, kTriangle, kStar4, kSpoke4 };
-SpriteShape parse_sprite_shape(const std::string& name);  ///< square, ellipse, heart, triangle, star4, spoke4
+/// dSprites' three shapes, spriteworld's four that Natural Sprites draws, and the circle and
+/// diamond of Sprites-MOT.
+enum class SpriteShape { kSquare, kEllipse, kHeart, kTriangle, kStar4, kSpoke4, kCircle, kDiamond };
+/// square, ellipse, heart, triangle, star4, spoke4, circle, diamond
+SpriteShape parse_sprite_shape(const std::string& name);
 std::string to_string(SpriteShape shape);
 
 /// The unit outline of a shape: vertices in order, every one within radius 1. The square is
@@ -33,6 +35,7 @@ struct SpritePose {
   double x = 0, y = 0;  ///< centre, pixels (column, row)
   double size = 1;      ///< radius of the unit outline, pixels
   double angle = 0;     ///< radians
+  double aspect = 1;    ///< width / height of the outline before rotation
 };
 
 /// Coverage [height, width] float32 in [0, 1] of one sprite. supersample >= 1.
