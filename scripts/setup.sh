@@ -4,8 +4,8 @@
 # LibTorch's matrix products go through the libblas.so.3 alternative: OpenBLAS's OpenMP build (it
 # shares LibTorch's libgomp threads) is ~9x faster than the reference BLAS on MLP work; the
 # reference BLAS stays installed for the test that checks FMN against the reference runs exactly.
-# With --bench it also installs what the comparison scripts under bench/ need (PyTorch's Python API,
-# GNU time for peak memory).
+# With --bench it also installs what the comparison scripts under bench/ need beyond PyTorch's
+# Python API (scipy and scikit-learn for cross-checks, GNU time for peak memory).
 set -euo pipefail
 
 packages=(
@@ -15,9 +15,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev liblinear-dev libxgboost-dev
   chromium curl
   dataset-fashion-mnist
+  pybind11-dev python3-dev python3-torch python3-numpy python3-pytest
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-numpy time)
+  packages+=(python3-scipy python3-sklearn time)
 fi
 
 missing=()

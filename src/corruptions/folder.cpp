@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 namespace robustlab::corruptions {
 namespace {
 
-// FNV-1a: a stable id from the relative path, so an image keeps its stream when others are added.
-uint64_t path_id(const std::string& relative) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : relative) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
 fs::path output_path(const FolderJob& job, const std::string& corruption, int severity, const fs::path& relative) {
   fs::path out = job.output / corruption / std::to_string(severity) / relative;
   std::string ext = out.extension().string();
@@ -55,6 +48,12 @@ void write_image(const fs::path& target, const cv::Mat& rgb, const FolderJob& jo
 }
 
 }  // namespace
+
+uint64_t image_stream_id(const std::string& relative) {  // FNV-1a
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : relative) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
 
 void FolderJob::validate() const {
   if (corruptions.empty()) throw InvalidArgument("corrupt: no corruption chosen");
@@ -126,7 +125,7 @@ FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64
         image.release();
       }
       if (!image.empty()) {
-        const uint64_t id = path_id(relative.generic_string());
+        const uint64_t id = image_stream_id(relative.generic_string());
         for (const auto& [name, severity] : missing) {
           Rng rng = corruption_rng(job.seed, id, *name, severity);
           write_image(output_path(job, *name, severity, relative), corrupt(image, *name, severity, rng, job.options), job);

@@ -38,6 +38,10 @@ struct FolderReport {
   std::vector<std::string> too_small;   ///< inputs under 32 px after the transform (skipped)
 };
 
+/// The random stream id of an image under its relative path (FNV-1a of the path's generic form),
+/// so that an image keeps its stream when others are added: corruption_rng(seed, id, name, severity).
+uint64_t image_stream_id(const std::string& relative_path);
+
 /// The image files under `input` (sorted, recursive) or `input` itself when it is a file.
 /// Throws IoError when it does not exist and InvalidArgument when it holds no images.
 std::vector<std::filesystem::path> list_images(const std::filesystem::path& input);
