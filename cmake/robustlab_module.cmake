@@ -35,6 +35,10 @@ function(robustlab_add_executable name)
   cmake_parse_arguments(ARG "TORCH" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   robustlab_setup_target(${name})
+  # The shared PCH is compiled -fPIC (the libraries go into the Python extension); GCC refuses a
+  # PCH built with other PIC/PIE settings, so programs compile -fPIC too instead of -fPIE.
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_compile_options(${name} PRIVATE -fPIC)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   if(ARG_TORCH)
     robustlab_use_torch_pch(${name})

@@ -19,6 +19,9 @@ def runs(db="robustlab.db", dataframe=True):
 
 def results(db="robustlab.db", run=None, metric=None, dataframe=True):
     """The stored numbers (run_id, model, dataset, condition, metric, value, count), optionally of
-    one run and one metric."""
+    one run and one metric. Values are floats; an attack that failed stores inf."""
     rows = _c.store_results(str(db), run, metric)
+    for row in rows:  # the JSON export spells non-finite values "inf", "-inf", "nan"
+        if isinstance(row["value"], str):
+            row["value"] = float(row["value"])
     return _frame(rows) if dataframe else rows

@@ -124,25 +124,29 @@ def test_corrupt_rejects_bad_images():
 
 
 def test_the_gil_is_released():
+    # While one thread is inside a long corrupt call, another Python thread keeps running: it
+    # stamps the clock, and some stamps fall strictly between the call's entry and exit. With the
+    # GIL held through the call no Python code could run in that window. (The speed of two
+    # threads against one is a benchmark: bench/python_corrupt.py.)
     img = np.ascontiguousarray(np.tile(photo(), (4, 4, 1)))  # 256x256
+    torch.set_num_threads(1)
+    window, started = [], threading.Event()
 
     def work():
-        for _ in range(6):
-            robustlab.corrupt(img, severity=3, corruption_name="zoom_blur")
+        started.set()
+        window.append(time.perf_counter())
+        robustlab.corrupt(img, severity=5, corruption_name="glass_blur")
+        window.append(time.perf_counter())
 
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    work()
-    one = time.perf_counter() - start
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    two = time.perf_counter() - start
-    # Twice the work on two threads: clearly less than twice one thread's time if they overlap.
-    assert two < 1.7 * one, (one, two)
+    worker = threading.Thread(target=work)
+    stamps = []
+    worker.start()
+    started.wait()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    inside = [t for t in stamps if window[0] < t < window[1]]
+    assert len(inside) > 10, (len(stamps), window)
 
 
 def reference_model_and_data():
@@ -168,7 +172,7 @@ def test_fmn_equals_the_cpp_attack_on_the_reference_model():
     assert len(cli) == 8
     for i, value in enumerate(norms.tolist()):
         if not np.isfinite(value):
-            assert cli[i] is None or not np.isfinite(cli[i]), i
+            assert isinstance(cli[i], float) and not np.isfinite(cli[i]), i
         else:
             assert cli[i] == pytest.approx(value, rel=1e-6), i
 
@@ -186,7 +190,7 @@ def test_a_python_model_is_scripted_and_attacked():
 
     with pytest.raises(ValueError, match="cannot be scripted"):
         robustlab.attacks.fmn(NotScriptable(), x, y)
-    with pytest.raises(ValueError, match="must be"):
+    with pytest.raises(ValueError, match="must lie in"):
         robustlab.attacks.fmn(net, x * 3, y)
     with pytest.raises(ValueError):
         robustlab.attacks.fmn(net, x, y, norm="3")

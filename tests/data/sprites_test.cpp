@@ -13,14 +13,14 @@ namespace {
 
 TEST(Sprites, OutlinesFitTheUnitDisc) {
   for (SpriteShape s : {SpriteShape::kSquare, SpriteShape::kEllipse, SpriteShape::kHeart, SpriteShape::kTriangle,
-                        SpriteShape::kStar4, SpriteShape::kSpoke4}) {
+                        SpriteShape::kStar4, SpriteShape::kSpoke4, SpriteShape::kCircle, SpriteShape::kDiamond}) {
     double largest = 0;
     for (const auto& [x, y] : sprite_outline(s)) largest = std::max(largest, std::hypot(x, y));
     EXPECT_LE(largest, 1 + 1e-9) << to_string(s);
     EXPECT_GT(largest, 0.99) << to_string(s);
     EXPECT_EQ(parse_sprite_shape(to_string(s)), s);
   }
-  EXPECT_THROW(parse_sprite_shape("circle"), InvalidArgument);
+  EXPECT_THROW(parse_sprite_shape("hexagon"), InvalidArgument);
 }
 
 TEST(Sprites, CoverageHasTheShapesArea) {
