@@ -23,6 +23,7 @@ std::string joined_argv(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace robustlab;
+  reexec_with_better_openblas_core(argv);  // before anything runs: the kernels are chosen at load time
   CLI::App app{"robustlab: robustness and representation research on vision models.\n"
                "With no flags, every command runs on Fashion-MNIST (Debian's dataset-fashion-mnist)."};
   app.set_version_flag("--version", std::function<std::string()>([] { return describe(environment()); }));

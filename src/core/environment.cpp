@@ -7,8 +7,12 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <torch/csrc/api/include/torch/version.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
@@ -138,6 +142,37 @@ std::string describe(const Environment& env) {
          std::to_string(env.inter_op_threads) + " inter-op";
 }
 
+std::string better_openblas_core() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return "";
+  const BlasInfo blas = loaded_blas();
+  if (blas.kind != BlasKind::kOpenBlas) return "";
+  void* handle = dlopen(blas.library.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (!handle) return "";
+  std::string core;
+  if (auto name = reinterpret_cast<const char* (*)()>(dlsym(handle, "openblas_get_corename"))) core = name();
+  dlclose(handle);
+  std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto one_of = [&](std::initializer_list<const char*> names) {
+    return std::any_of(names.begin(), names.end(), [&](const char* n) { return core == n; });
+  };
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (core.empty()) return "";
+  if (avx512 && !one_of({"skylakex", "cooperlake", "sapphirerapids"})) return "SkylakeX";
+  if (avx2 && !avx512 && !one_of({"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"})) return "Haswell";
+  return "";
+}
+
+void reexec_with_better_openblas_core(char** argv) {
+  const std::string core = better_openblas_core();
+  if (core.empty()) return;
+  setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // exec failed: go on with the kernels loaded
+}
+
 void warn_about_blas() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -149,6 +184,9 @@ void warn_about_blas() {
       log_warning("cannot identify the BLAS LibTorch uses (",
                   blas.library.empty() ? std::string("no sgemm_ in the process") : blas.library,
                   "); speed and float32 rounding of matrix products depend on it");
+    } else if (const std::string core = better_openblas_core(); !core.empty()) {
+      log_warning("OpenBLAS did not recognise this CPU and runs generic kernels; OPENBLAS_CORETYPE=", core,
+                  " makes matrix products ~3x faster");
     }
   });
 }

@@ -95,7 +95,8 @@ std::vector<CorruptionError> run_conditions(
     const std::function<void(const CorruptionError&)>& on_result) {
   std::vector<CorruptionError> results;
   Progress progress(label + " " + options.method(),
-                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) + (clean ? 1 : 0));
+                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) +
+                        (clean && options.measure_clean ? 1 : 0));
   std::unique_ptr<adaptation::SelfLearner> learner;
   if (options.adapt == Adapt::kSelfLearning)
     learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
@@ -109,7 +110,7 @@ std::vector<CorruptionError> run_conditions(
       if (e.corruption == name && e.severity == severity) return &e;
     return nullptr;
   };
-  if (clean) {
+  if (clean && options.measure_clean) {
     const CorruptionError* before = measured("clean", 0);
     record(before ? *before : error_on(model, clean, options, learner.get()));
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -53,6 +55,14 @@ TEST(Fmn, AffineModelReachesTheClosedFormDistance) {
     for (const auto& [norm, exact, tolerance] : std::vector<std::tuple<Norm, double, double>>{
              {Norm::kL1, l1, 0.01 * l1}, {Norm::kL2, l2, 0.01 * l2}, {Norm::kLinf, linf, 0.01 * linf}, {Norm::kL0, l0, 1.0}}) {
       const AttackResult r = fmn(t.model, t.x, t.y, {.norm = norm, .steps = 300, .official = official});
+      if (official && !r.success[0].item<bool>() && (norm == Norm::kL1 || norm == Norm::kL2)) {
+        // On an affine model the official first-order step |l| / ||grad||_q lands exactly on the
+        // boundary, and every later step stays on it: whether an iterate ends with l < 0 is the
+        // sign of a rounding error (OpenBLAS's generic and AVX-512 kernels give different signs
+        // for L2). The box-aware default below must succeed regardless.
+        EXPECT_TRUE(std::isinf(r.norms[0].item<double>())) << to_string(norm);
+        continue;
+      }
       ASSERT_TRUE(r.success[0].item<bool>()) << to_string(norm) << (official ? " official" : " default");
       const double found = r.norms[0].item<double>();
       EXPECT_GE(found, exact * (1 - 1e-4) - 1e-6) << to_string(norm) << ": below the minimum is impossible";

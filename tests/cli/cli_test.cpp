@@ -70,6 +70,20 @@ TEST(Cli, InfoAndVersionSayWhatRobustlabRunsOn) {
   EXPECT_NE(slow.out.find("BLAS: reference BLAS (netlib)"), std::string::npos) << slow.out;
 }
 
+TEST(Cli, OpenBlasRunsKernelsForThisCpu) {
+  // OpenBLAS 0.3.21 takes recent Xeons for a generic CPU (Prescott kernels); the CLI restarts itself
+  // with OPENBLAS_CORETYPE for its CPU. A user's OPENBLAS_CORETYPE is left as it is.
+  const std::string config = nlohmann::json::parse(run("info --json", "env -u OPENBLAS_CORETYPE").out).at("blas_detail");
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    EXPECT_EQ(config.find("Prescott"), std::string::npos) << config;
+  const Output forced = run("info --json", "OPENBLAS_CORETYPE=Prescott");
+  ASSERT_EQ(forced.code, 0) << forced.out;
+  EXPECT_NE(nlohmann::json::parse(forced.out).at("blas_detail").get<std::string>().find("Prescott"), std::string::npos)
+      << forced.out;
+  EXPECT_EQ(run("info 2>&1", "OPENBLAS_CORETYPE=Prescott").out.find("warning:"), std::string::npos);
+}
+
 TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
   testing::TempDir dir;
   const std::string db = " --db " + (dir / "r.db").string();

@@ -41,6 +41,18 @@ nlohmann::json to_json(const Environment& env);
 /// A few human-readable lines: "LibTorch 1.13.0", "BLAS: OpenBLAS (…)", ...
 std::string describe(const Environment& env);
 
+/// OpenBLAS's DYNAMIC_ARCH build picks its kernels from the CPU model when it is loaded, and 0.3.21
+/// (Debian 12's) does not know recent Xeons that report themselves as "Intel(R) Xeon(R) Processor":
+/// it falls back to the generic Prescott kernels although the CPU has AVX2 or AVX-512 (a 512^3
+/// sgemm 3.3x slower, measured; docs/performance.md "BLAS"). Only OPENBLAS_CORETYPE at load time
+/// changes that. The core type this CPU should use ("SkylakeX" with AVX-512 F/BW/DQ/VL, "Haswell"
+/// with AVX2 and FMA) when the loaded OpenBLAS runs a less capable one and OPENBLAS_CORETYPE is not
+/// set; else "". Never throws.
+std::string better_openblas_core();
+/// Runs this program again (/proc/self/exe, the same arguments) with OPENBLAS_CORETYPE set when
+/// better_openblas_core() names one. Returns only when there is nothing to do or exec failed.
+void reexec_with_better_openblas_core(char** argv);
+
 /// Logs one warning (once per process) when LibTorch runs on the reference BLAS or when the BLAS
 /// cannot be identified, saying what it costs and how to fix it.
 void warn_about_blas();

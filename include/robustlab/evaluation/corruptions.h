@@ -44,6 +44,8 @@ struct CorruptionEvalOptions {
   /// Self-learning: passes over each corruption and severity (1: online). With more, the first
   /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
   int64_t epochs = 1;
+  /// Measure the clean error first (false: only the corruptions, as hyper-parameter selection).
+  bool measure_clean = true;
   corruptions::Options corruption;
   /// Conditions an earlier, interrupted run already measured (resuming it): they are not
   /// evaluated again, and are returned (and passed to on_result) with these errors. Not possible
