@@ -25,7 +25,7 @@ budget = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
 sys.path.insert(0, os.path.join(build, "python"))
 import robustlab  # noqa: E402
 
-torch.set_num_threads(1)
+robustlab.set_threads(1)  # robustlab, OpenCV and LibTorch: one thread, as the C++ benchmark
 shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "tests"))
 from test_robustlab import read_png  # noqa: E402  (the suite's dependency-free PNG reader)

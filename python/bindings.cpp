@@ -14,7 +14,9 @@
 #include "robustlab/adaptation/bn.h"
 #include "robustlab/adaptation/self_learning.h"
 #include "robustlab/attacks/fmn.h"
+#include "robustlab/core/allocator.h"
 #include "robustlab/core/error.h"
+#include "robustlab/core/parallel.h"
 #include "robustlab/corruptions/corruptions.h"
 #include "robustlab/corruptions/folder.h"
 #include "robustlab/human/metrics.h"
@@ -118,6 +120,10 @@ PYBIND11_MODULE(_robustlab, m) {
       base(e.what());
     }
   });
+
+  m.def("keep_freed_memory", &rl::keep_freed_memory);
+  m.def("set_threads", &rl::set_threads, py::arg("n"));
+  m.def("threads", &rl::threads);
 
   // Corruptions.
   m.def("corruption_names", [] {

@@ -14,12 +14,20 @@ parallel; Ctrl-C interrupts long calls):
 Errors are ValueError (bad values, shapes, names), FileNotFoundError (missing files) and
 KeyboardInterrupt (Ctrl-C), with the library's messages. docs/python.md has a walkthrough.
 """
+import os
+
 import torch  # LibTorch's Python side must be loaded before the extension (shared libraries)
 
 from . import _robustlab as _c
+
+# The CLI's allocator setting (robustlab/core/allocator.h): freed buffers stay in the heap instead
+# of being unmapped and faulted in again on the next call (motion blur and snow were 1.6x slower
+# per image without it, bench/python_corrupt.py). ROBUSTLAB_MALLOC=default leaves glibc's policy.
+if os.environ.get("ROBUSTLAB_MALLOC") != "default":
+    _c.keep_freed_memory()
 from . import adaptation, attacks, metrics, results
 
-__all__ = ["corrupt", "get_corruption_names", "attacks", "adaptation", "metrics", "results"]
+__all__ = ["corrupt", "get_corruption_names", "set_threads", "threads", "attacks", "adaptation", "metrics", "results"]
 
 _SUBSETS = {
     "common": lambda name, group, benchmark: benchmark,
@@ -30,6 +38,18 @@ _SUBSETS = {
     "weather": lambda name, group, benchmark: group == "weather",
     "digital": lambda name, group, benchmark: group == "digital",
 }
+
+
+def set_threads(n):
+    """Threads of robustlab's own loops, OpenCV's and LibTorch's intra-op pool (the CLI's --threads).
+    The default is every core; one corrupt call on a small image is fastest on one thread, and
+    threads of your own (a DataLoader's workers, a thread pool) then run calls side by side."""
+    _c.set_threads(int(n))
+
+
+def threads():
+    """The thread count set_threads set (default: every core)."""
+    return _c.threads()
 
 
 def get_corruption_names(subset="common"):
@@ -50,8 +70,8 @@ def corrupt(image, severity=1, corruption_name=None, corruption_number=-1, *, se
     image; ``robustlab corrupt`` uses the image's path relative to its input folder as the key).
     Returns a new uint8 HxWx3 array.
     """
-    names = get_corruption_names("all")
     if corruption_name is None:
+        names = get_corruption_names("all")
         if not 0 <= corruption_number < len(names):
             raise ValueError("corrupt: either corruption_name or a corruption_number in 0..18 must be given")
         corruption_name = names[corruption_number]
