@@ -15,6 +15,7 @@
 #include "robustlab/adaptation/self_learning.h"
 #include "robustlab/attacks/fmn.h"
 #include "robustlab/core/allocator.h"
+#include "robustlab/core/environment.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/corruptions/corruptions.h"
@@ -122,6 +123,7 @@ PYBIND11_MODULE(_robustlab, m) {
   });
 
   m.def("keep_freed_memory", &rl::keep_freed_memory);
+  m.def("better_openblas_core", &rl::better_openblas_core);
   m.def("set_threads", &rl::set_threads, py::arg("n"));
   m.def("threads", &rl::threads);
 

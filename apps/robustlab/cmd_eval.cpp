@@ -3,16 +3,61 @@
 // test-time adaptation (--adapt).
 #include <cmath>
 #include <iostream>
+#include <sstream>
 
 #include "common.h"
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/evaluation/corruptions.h"
+#include "robustlab/evaluation/selection.h"
 #include "robustlab/evaluation/subsets.h"
 #include "robustlab/models/predict.h"
 
 namespace robustlab::cli {
+
+namespace {
+
+// --select dev: the grid on the held-out corruptions, each candidate's mean error and the choice
+// stored with the run (metric dev_error; selected_lr with the optimiser in its condition), a
+// table printed (unless `quiet`), and `options` set to the best.
+std::string lr_text(double lr) {
+  std::ostringstream out;
+  out << lr;
+  return out.str();
+}
+
+evaluation::Candidate select_on_dev(bool quiet, Store& store, int64_t run, const std::string& model, const std::string& dataset,
+                   evaluation::CorruptionEvalOptions& options,
+                   const std::function<std::vector<evaluation::CorruptionError>(
+                       const evaluation::CorruptionEvalOptions&,
+                       const std::function<void(const evaluation::CorruptionError&)>&)>& run_benchmark) {
+  log_info("selecting the optimiser and learning rate of ", options.method(), " on the held-out corruptions");
+  std::vector<std::vector<std::string>> rows;
+  const evaluation::Selection sel = evaluation::select_on_dev(
+      options, evaluation::default_grid(),
+      [&](const evaluation::CorruptionEvalOptions& o) { return run_benchmark(o, {}); },
+      [&](const evaluation::CandidateResult& r) {
+        int64_t count = 0;
+        for (const auto& e : r.errors) count += e.count;
+        store.add_results(run, {{model, dataset,
+                                 {{"phase", "selection"}, {"adapt", options.method()},
+                                  {"optimizer", r.candidate.optimizer}, {"lr", r.candidate.lr}},
+                                 "dev_error", r.mean_error, count}});
+        rows.push_back({r.candidate.optimizer, lr_text(r.candidate.lr), fixed(r.mean_error, 4)});
+      });
+  store.add_results(run, {{model, dataset, {{"phase", "selection"}, {"adapt", options.method()},
+                                            {"optimizer", sel.best.optimizer}}, "selected_lr", sel.best.lr, 1}});
+  options.self_learning.optimizer = sel.best.optimizer;
+  options.self_learning.lr = sel.best.lr;
+  if (!quiet) {
+    print_table({"optimizer", "lr", "mean dev error"}, rows);
+    std::cout << "selected: " << sel.best.optimizer << " lr " << lr_text(sel.best.lr) << "\n\n";
+  }
+  return sel.best;
+}
+
+}  // namespace
 
 void add_eval_command(CLI::App& app, Globals& g) {
   struct Flags {
@@ -29,6 +74,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
     bool strict = false;
     bool restart = false;
     std::string subset;
+    std::string select = "none";
+    std::string preset;
     int64_t baseline_run = 0;
     evaluation::CorruptionEvalOptions eval;
   };
@@ -39,9 +86,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
                   "benchmark, trained into the cache if needed)");
   add_dataset_flags(*cmd, f->data, "test");
   add_load_flags(*cmd, f->load);
-  cmd->add_option("--batch-size", f->batch_size, "Batch size (also the adaptation batch)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  auto* batch_flag = cmd->add_option("--batch-size", f->batch_size, "Batch size (also the adaptation batch)")
+                         ->check(CLI::PositiveNumber)
+                         ->capture_default_str();
   cmd->add_option("--corruptions", f->corruptions,
                   "Evaluate on these corruptions, applied on the fly: all, benchmark, extra or names");
   cmd->add_option("--severities", f->severities, "Severities for --corruptions: 1-5, 3, 1,3,5")->capture_default_str();
@@ -51,9 +98,19 @@ void add_eval_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--adapt-params", f->adapt_params, "Self-learning: bn-affine, norm-affine or all")
       ->capture_default_str();
-  cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
-  cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
-  cmd->add_option("--q", f->eval.self_learning.q, "RPL: GCE exponent q")->capture_default_str();
+  auto* optimizer_flag =
+      cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
+  auto* lr_flag = cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
+  auto* q_flag = cmd->add_option("--q", f->eval.self_learning.q, "RPL: GCE exponent q")->capture_default_str();
+  cmd->add_option("--select", f->select,
+                  "Self-learning with --corruptions: dev = first choose the optimiser and learning rate among "
+                  "{sgd, adam} x {1e-4, 1e-3, 1e-2} by the mean error on the four held-out corruptions (speckle_noise, "
+                  "gaussian_blur, spatter, saturate), then evaluate with the best; none = the flags as given")
+      ->capture_default_str();
+  cmd->add_option("--preset", f->preset,
+                  "Self-learning: published settings (explicit flags win): rusak2021 = SGD lr 1e-3, batch 128, q 0.8; "
+                  "benchmark = the TTA benchmark's ImageNet-C yaml (SGD, batch 64, lr 2.5e-4 ent / 5e-4 rpl, "
+                  "continual)");
   cmd->add_option("--steps-per-batch", f->eval.self_learning.steps_per_batch, "Self-learning: updates per batch")
       ->capture_default_str();
   cmd->add_option("--teacher-interval", f->eval.self_learning.teacher_interval,
@@ -63,7 +120,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--epochs", f->eval.epochs,
                   "Self-learning: passes over each corruption and severity; the error is that of the last pass")
       ->capture_default_str();
-  cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
+  auto* no_reset_flag = cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
                 "Self-learning: adapt continually across corruptions instead of from the original weights each time");
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
   cmd->add_option("--corrupted-dir", f->corrupted_dir,
@@ -80,13 +137,30 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--subset", f->subset,
                   "imagenet-r, imagenet-a (the 200-class masked logits) or imagenet-d (the many-to-one mapping) for a "
                   "1000-class ImageNet model");
-  cmd->callback([f, &g] {
+  cmd->callback([=, &g] {
     apply_globals(g);
     f->eval.set_method(f->adapt);
+    if (!f->preset.empty()) {  // the preset's values, except where a flag was given
+      const evaluation::CorruptionEvalOptions given = f->eval;
+      f->eval.batch_size = f->batch_size;
+      evaluation::apply_preset(f->preset, f->eval);
+      if (batch_flag->count() == 0) f->batch_size = f->eval.batch_size;
+      if (optimizer_flag->count() > 0) f->eval.self_learning.optimizer = given.self_learning.optimizer;
+      if (lr_flag->count() > 0) f->eval.self_learning.lr = given.self_learning.lr;
+      if (q_flag->count() > 0) f->eval.self_learning.q = given.self_learning.q;
+      if (no_reset_flag->count() > 0) f->eval.reset_per_corruption = given.reset_per_corruption;
+    }
+    if (f->select != "none" && f->select != "dev")
+      throw InvalidArgument("eval: unknown --select '" + f->select + "' (expected none or dev)");
+    if (f->select == "dev" && f->eval.adapt != evaluation::Adapt::kSelfLearning)
+      throw InvalidArgument("eval: --select dev chooses self-learning hyper-parameters; use --adapt ent, hard-pl, "
+                            "soft-pl or rpl");
     f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
     f->eval.batch_size = f->batch_size;
     f->eval.seed = g.seed;
     if (!f->corrupted_dir.empty() && f->corruptions.empty()) f->corruptions = "benchmark";
+    if (f->select == "dev" && f->corruptions.empty())
+      throw InvalidArgument("eval: --select dev needs --corruptions (or --corrupted-dir)");
     if (!f->corruptions.empty()) {
       f->eval.corruptions = corruptions::parse_names(f->corruptions);
       f->eval.severities = corruptions::parse_severities(f->severities);
@@ -106,7 +180,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
                                  {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
                                  {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
                                  {"epochs", f->eval.epochs},
-                                 {"reset_per_corruption", f->eval.reset_per_corruption}};
+                                 {"reset_per_corruption", f->eval.reset_per_corruption},
+                                 {"preset", f->preset}, {"select", f->select}};
     if (!f->corruptions.empty()) {
       if (!f->corrupted_dir.empty()) config["corrupted_dir"] = f->corrupted_dir;
       config["corruptions"] = f->eval.corruptions;
@@ -147,14 +222,19 @@ void add_eval_command(CLI::App& app, Globals& g) {
                                     {"frost_textures", textures}},
                                    "error", e.error, e.count}});
         };
-        std::vector<evaluation::CorruptionError> errors;
-        if (f->corrupted_dir.empty()) {
-          errors = evaluation::evaluate_corruptions(*model, data, f->eval, store_error);
-        } else {
+        auto run_benchmark = [&](const evaluation::CorruptionEvalOptions& o,
+                                 const std::function<void(const evaluation::CorruptionError&)>& on_result) {
+          if (f->corrupted_dir.empty()) return evaluation::evaluate_corruptions(*model, data, o, on_result);
           const ImageTransform transform{0, f->data.transform.crop, f->data.transform.grayscale};
-          errors = evaluation::evaluate_corrupted_folder(*model, f->corrupted_dir, data, f->eval, transform,
-                                                         f->data.class_list, f->strict, store_error);
+          return evaluation::evaluate_corrupted_folder(*model, f->corrupted_dir, data, o, transform,
+                                                       f->data.class_list, f->strict, on_result);
+        };
+        nlohmann::json selected;
+        if (f->select == "dev") {
+          const evaluation::Candidate best = select_on_dev(g.json, store, run, f->model, corrupted_name, f->eval, run_benchmark);
+          selected = {{"optimizer", best.optimizer}, {"lr", best.lr}};
         }
+        const std::vector<evaluation::CorruptionError> errors = run_benchmark(f->eval, store_error);
         // mCE against AlexNet's ImageNet-C errors (meaningful for ImageNet models on ImageNet data)
         // or against the errors an earlier run stored.
         std::map<std::string, double> baseline = evaluation::alexnet_errors();
@@ -178,7 +258,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
             rows.push_back({{"corruption", e.corruption}, {"severity", e.severity}, {"error", e.error}, {"count", e.count}});
           print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"adapt", method},
                       {"errors", rows}, {"mce", summary.mce}, {"relative_mce", summary.relative_mce},
-                      {"mce_baseline", baseline_name},
+                      {"mce_baseline", baseline_name}, {"selected", selected},
                       {"benchmark_corruptions", summary.corruptions}, {"frost_textures", frost.description()}});
         } else {
           print_corruption_table({{method, summary}});

@@ -61,6 +61,7 @@ TEST(SelfLearner, OnlyTheChosenParametersChange) {
     const torch::Tensor x = torch::rand({16, 1, 28, 28});
     SelfLearningOptions options;
     options.loss = parse_loss(loss);
+    options.optimizer = "sgd";
     options.lr = 0.05;
     if (options.loss == Loss::kSoftPseudoLabel) options.teacher_interval = 2;
     SelfLearner learner(*model, options);
@@ -82,7 +83,7 @@ TEST(SelfLearner, ResetAndDestructionRestoreTheExactModel) {
   const auto original = snapshot(*model);
   const torch::Tensor x = torch::rand({8, 1, 28, 28});
   {
-    SelfLearner learner(*model, {.lr = 0.1});
+    SelfLearner learner(*model, {.optimizer = "sgd", .lr = 0.1});
     learner.step(x);
     EXPECT_FALSE(same(snapshot(*model), original));
     learner.reset();
@@ -94,10 +95,10 @@ TEST(SelfLearner, ResetAndDestructionRestoreTheExactModel) {
   EXPECT_FALSE(model->is_training());
   // Episodic: every batch starts from the original weights, so the same batch gives the same
   // prediction every time; online, the second prediction differs.
-  SelfLearner episodic(*model, {.lr = 0.1, .episodic = true});
+  SelfLearner episodic(*model, {.optimizer = "sgd", .lr = 0.1, .episodic = true});
   const torch::Tensor a = episodic.step(x);
   EXPECT_TRUE(torch::equal(episodic.step(x), a));
-  SelfLearner online(*model, {.lr = 0.1});
+  SelfLearner online(*model, {.optimizer = "sgd", .lr = 0.1});
   const torch::Tensor b = online.step(x);
   EXPECT_FALSE(torch::equal(online.step(x), b));
 }
@@ -105,7 +106,7 @@ TEST(SelfLearner, ResetAndDestructionRestoreTheExactModel) {
 TEST(SelfLearner, TeacherCopyIsRefreshedEveryKSteps) {
   auto model = small_cnn();
   const torch::Tensor x = torch::rand({8, 1, 28, 28});
-  SelfLearner learner(*model, {.loss = Loss::kHardPseudoLabel, .lr = 0.1, .teacher_interval = 3});
+  SelfLearner learner(*model, {.loss = Loss::kHardPseudoLabel, .optimizer = "sgd", .lr = 0.1, .teacher_interval = 3});
   for (int i = 0; i < 4; ++i) learner.step(x);
   EXPECT_FALSE(learner.stopped());
   EXPECT_THROW(SelfLearner(*model, {.teacher_interval = 0}), InvalidArgument);
@@ -118,7 +119,7 @@ TEST(SelfLearner, ANonFiniteLossStopsAndRestores) {
   // A NaN in the input makes the loss NaN.
   auto model = small_cnn();
   const auto original = snapshot(*model);
-  SelfLearner learner(*model, {.lr = 0.1});
+  SelfLearner learner(*model, {.optimizer = "sgd", .lr = 0.1});
   torch::Tensor x = torch::rand({4, 1, 28, 28});
   x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
   learner.step(x);
@@ -134,7 +135,7 @@ TEST(SelfLearner, DivergedWeightsGoBackToTheLastFiniteStep) {
   // An update that leaves a weight non-finite (simulated here) makes the next loss NaN; the
   // weights of the step before, whose loss was finite, come back.
   auto model = small_cnn();
-  SelfLearner learner(*model, {.lr = 0.1});
+  SelfLearner learner(*model, {.optimizer = "sgd", .lr = 0.1});
   learner.step(torch::rand({8, 1, 28, 28}));
   std::vector<torch::Tensor> good;
   for (const auto& p : learner.adapted()) good.push_back(p.detach().clone());
@@ -154,7 +155,7 @@ TEST(SelfLearner, ModelsWithoutNormalisationNeedAnotherParameterSet) {
                                     Normalization{}, {w});
   EXPECT_THROW(SelfLearner(model, {}), InvalidArgument);
   EXPECT_THROW(SelfLearner(model, {.adapted = Adapted::kNormAffine}), InvalidArgument);
-  SelfLearner all(model, {.loss = Loss::kEntropy, .adapted = Adapted::kAll, .lr = 0.1});
+  SelfLearner all(model, {.loss = Loss::kEntropy, .adapted = Adapted::kAll, .optimizer = "sgd", .lr = 0.1});
   const torch::Tensor before = w.detach().clone();
   all.step(torch::rand({5, 1, 2, 2}));
   EXPECT_FALSE(torch::equal(w, before));
