@@ -343,6 +343,49 @@ TEST(CliCorrupt, BadInputIsNamed) {
   EXPECT_NE(o.out.find("corruptions need 32 px"), std::string::npos) << o.out;
 }
 
+TEST(CliEval, SelectDevChoosesOnTheHeldOutCorruptionsAndStoresTheGrid) {
+  testing::TempDir dir;
+  const std::string db = (dir / "r.db").string();
+  const std::string base = "eval --model " + model_path() + " --limit 16 --batch-size 8 --severities 5 --db " + db;
+  Output o = run(base + " --corruptions fog --adapt ent --select dev --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  Store store(db);
+  const auto grid = store.results({.metric = "dev_error"});
+  ASSERT_EQ(grid.size(), 6u);  // {sgd, adam} x {1e-4, 1e-3, 1e-2}
+  const auto chosen = store.results({.metric = "selected_lr"});
+  ASSERT_EQ(chosen.size(), 1u);
+  double best = 2;
+  for (const auto& r : grid) best = std::min(best, r.row.value);
+  for (const auto& r : grid)  // the stored choice is the first candidate with the lowest mean dev error
+    if (r.row.value == best) {
+      EXPECT_EQ(r.row.condition["optimizer"], chosen[0].row.condition["optimizer"]);
+      EXPECT_DOUBLE_EQ(r.row.condition["lr"].get<double>(), chosen[0].row.value);
+      break;
+    }
+  EXPECT_EQ(json["selected"]["lr"].get<double>(), chosen[0].row.value);
+  // The benchmark itself ran once, on the corruption asked for.
+  const auto errors = store.results({.metric = "error"});
+  ASSERT_EQ(errors.size(), 2u);  // clean + fog/5
+  EXPECT_EQ(errors[1].row.condition["corruption"], "fog");
+  // Bad input: selection needs self-learning and corruptions; unknown presets and values.
+  EXPECT_EQ(run(base + " --corruptions fog --adapt bn --select dev").code, 2);
+  EXPECT_EQ(run(base + " --adapt rpl --select dev").code, 2);
+  EXPECT_EQ(run(base + " --corruptions fog --adapt rpl --select grid").code, 2);
+  o = run(base + " --corruptions fog --adapt rpl --preset tent2021");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown preset 'tent2021'"), std::string::npos) << o.out;
+  // A preset's values, except where a flag is given.
+  o = run(base + " --corruptions fog --adapt rpl --preset rusak2021 --lr 0.002 --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto runs = store.runs();
+  const nlohmann::json config = runs.back().config;
+  EXPECT_EQ(config["self_learning"]["optimizer"], "sgd");
+  EXPECT_DOUBLE_EQ(config["self_learning"]["lr"].get<double>(), 0.002);
+  EXPECT_EQ(config["batch_size"], 8);  // given explicitly: wins over the preset's 128
+  EXPECT_EQ(config["self_learning"]["reset_per_corruption"], true);
+}
+
 TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   testing::TempDir dir;
   const std::string db = (dir / "r.db").string();
