@@ -3,19 +3,20 @@
 # effect): dSprites with LAP transitions, the same budget for both, several seeds, every metric at
 # the `small` sample sizes. Two runs at a time, one thread each (two cores). Resumable: a run whose
 # JSON exists is skipped, and an interrupted run resumes from its checkpoint.
-# Usage: bench/slowvae_repro.sh [build dir] [steps] [seeds] [out dir]
+# Usage: bench/slowvae_repro.sh [build dir] [steps] [seeds] [out dir] [metric sizes]
 set -euo pipefail
 build=${1:-build}
 steps=${2:-5000}
 seeds=${3:-"1 2 3"}
 out=${4:-slowvae-repro}
+sizes=${5:-small}
 cli="$(cd "$build" && pwd)/bin/robustlab"
 mkdir -p "$out"
 export OMP_WAIT_POLICY=PASSIVE
 run() {  # model seed
   local json="$out/$1-$2.json"
   [ -s "$json" ] && return 0
-  "$cli" slowvae --model "$1" --steps "$steps" --seed "$2" --threads 1 --sizes small \
+  "$cli" slowvae --model "$1" --steps "$steps" --seed "$2" --threads 1 --sizes "$sizes" \
     --checkpoint "$out/$1-$2.ckpt" --db "$out/results.db" --json --quiet > "$json.tmp"
   mv "$json.tmp" "$json"
 }

@@ -196,6 +196,34 @@ def test_a_python_model_is_scripted_and_attacked():
         robustlab.attacks.fmn(net, x, y, norm="3")
 
 
+def test_ctrl_c_interrupts_a_long_attack():
+    # A child Python runs an attack of a million steps; SIGINT makes it raise KeyboardInterrupt.
+    # Signals are sent every half second until it answers: one that lands before the C++ call
+    # (while the model is scripted) stays pending in Python until the call returns.
+    import signal
+    import sys
+    code = """
+import signal, torch, robustlab
+net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+x, y = torch.rand(64, 1, 3, 4), torch.zeros(64, dtype=torch.long)
+print("started", flush=True)
+try:
+    robustlab.attacks.fmn(net, x, y, norm="2", steps=1000000)
+except KeyboardInterrupt:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("interrupted", flush=True)
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 60
+    while child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=10)
+    assert "interrupted" in out and child.returncode == 0, (out, child.returncode)
+
+
 def test_adaptation_on_a_scripted_model():
     model, x, _ = reference_model_and_data()
     adapted = robustlab.adaptation.bn_adapt(model, x)

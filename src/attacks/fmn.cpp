@@ -170,6 +170,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
     return std::pair{T(l.sum()), std::pair{l.detach(), logits.detach()}};
   };
   for (int64_t k = 0; k < o.steps; ++k) {
+    throw_if_interrupted();  // Ctrl-C (the CLI's handler, or the Python package's during the call)
     if (forks && k == fork_step) {
       origin = adv_found.logical_not().nonzero().squeeze(1);
       m = origin.size(0);

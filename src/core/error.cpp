@@ -24,7 +24,8 @@ std::string torch_error_summary(const std::string& message) {
 void request_interrupt() noexcept { g_interrupted.store(true); }
 
 void throw_if_interrupted() {
-  if (g_interrupted.load()) throw Interrupted();
+  // The request is consumed: after an interrupted call, a library user's next call runs.
+  if (g_interrupted.exchange(false)) throw Interrupted();
 }
 
 }  // namespace robustlab
