@@ -18,14 +18,15 @@ namespace robustlab::cli {
 
 namespace {
 
-// --select dev: the grid on the held-out corruptions, each candidate's mean error and the choice
-// stored with the run (metric dev_error; selected_lr with the optimiser in its condition), a
-// table printed (unless `quiet`), and `options` set to the best.
 std::string lr_text(double lr) {
   std::ostringstream out;
   out << lr;
   return out.str();
 }
+
+// --select dev: the grid on the held-out corruptions, each candidate's mean error and the choice
+// stored with the run (metric dev_error; selected_lr with the optimiser in its condition), a
+// table printed (unless `quiet`), and `options` set to the best.
 
 evaluation::Candidate select_on_dev(bool quiet, Store& store, int64_t run, const std::string& model, const std::string& dataset,
                    evaluation::CorruptionEvalOptions& options,

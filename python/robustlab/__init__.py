@@ -25,12 +25,13 @@ from . import _robustlab as _c
 # per image without it, bench/python_corrupt.py). ROBUSTLAB_MALLOC=default leaves glibc's policy.
 if os.environ.get("ROBUSTLAB_MALLOC") != "default":
     _c.keep_freed_memory()
-if _c.better_openblas_core():
+_core = _c.better_openblas_core()
+if _core:
     # OpenBLAS chose its kernels when torch loaded it; only the variable at start-up changes them.
     import warnings
 
     warnings.warn(f"OpenBLAS did not recognise this CPU and runs generic kernels; start Python with "
-                  f"OPENBLAS_CORETYPE={_c.better_openblas_core()} for ~3x faster matrix products", stacklevel=2)
+                  f"OPENBLAS_CORETYPE={_core} for ~3x faster matrix products", stacklevel=2)
 
 from . import adaptation, attacks, metrics, results  # noqa: E402
 

@@ -151,6 +151,7 @@ std::string better_openblas_core() {
   std::string core;
   if (auto name = reinterpret_cast<const char* (*)()>(dlsym(handle, "openblas_get_corename"))) core = name();
   dlclose(handle);
+  if (core.empty()) return "";
   std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return std::tolower(c); });
   const auto one_of = [&](std::initializer_list<const char*> names) {
     return std::any_of(names.begin(), names.end(), [&](const char* n) { return core == n; });
@@ -159,7 +160,6 @@ std::string better_openblas_core() {
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (core.empty()) return "";
   if (avx512 && !one_of({"skylakex", "cooperlake", "sapphirerapids"})) return "SkylakeX";
   if (avx2 && !avx512 && !one_of({"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"})) return "Haswell";
   return "";
