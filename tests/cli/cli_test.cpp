@@ -75,8 +75,9 @@ TEST(Cli, OpenBlasRunsKernelsForThisCpu) {
   // with OPENBLAS_CORETYPE for its CPU. A user's OPENBLAS_CORETYPE is left as it is.
   const std::string config = nlohmann::json::parse(run("info --json", "env -u OPENBLAS_CORETYPE").out).at("blas_detail");
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     EXPECT_EQ(config.find("Prescott"), std::string::npos) << config;
+  }
   const Output forced = run("info --json", "OPENBLAS_CORETYPE=Prescott");
   ASSERT_EQ(forced.code, 0) << forced.out;
   EXPECT_NE(nlohmann::json::parse(forced.out).at("blas_detail").get<std::string>().find("Prescott"), std::string::npos)
