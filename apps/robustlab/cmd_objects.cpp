@@ -10,6 +10,7 @@
 #include "robustlab/core/progress.h"
 #include "robustlab/data/npy.h"
 #include "robustlab/objects/mot.h"
+#include "robustlab/objects/slot_video.h"
 #include "robustlab/objects/vmds.h"
 
 namespace robustlab::cli {
@@ -43,6 +44,18 @@ std::vector<obj::Video> read_videos(const std::string& path) {
 }
 
 }  // namespace
+
+void train_slot_model(const obj::SlotTrainOptions& o, Store& store, int64_t run) {
+  Progress progress("train slot-video", o.steps);
+  obj::train_slot_video(
+      o,
+      [&](const obj::SlotTrainPoint& p) {
+        log_debug("step ", p.step, ": mse ", fixed(p.mse, 5));
+        store.add_results(run, {{"slot-video", o.data.string(), {{"step", p.step}}, "train_mse", p.mse, o.batch * o.clip}});
+      },
+      &progress);
+  progress.finish();
+}
 
 void add_objects_command(CLI::App& app, Globals& g) {
   auto* objects = app.add_subcommand("objects", "The object-centric video benchmark (Weis et al. 2021): data, baseline, MOT evaluation");
@@ -86,36 +99,70 @@ void add_objects_command(CLI::App& app, Globals& g) {
     std::cout << "wrote " << splits.size() << " splits to " << gf->output << "\n";
   });
 
+  struct TrainFlags {
+    obj::SlotTrainOptions options;
+    std::string data = "vmds", checkpoint;
+  };
+  auto tf = std::make_shared<TrainFlags>();
+  auto* train = objects->add_subcommand(
+      "train", "Train the video slot-attention baseline (Slot Attention with SAVi's slot prediction) on a split");
+  train->add_option("--data", tf->data, "Folder written by objects generate")->capture_default_str();
+  train->add_option("--split", tf->options.split, "Training split")->capture_default_str();
+  train->add_option("--checkpoint", tf->checkpoint,
+                    "Checkpoint written as it trains and resumed from (default: <data>/slot-video.ckpt)");
+  train->add_option("--steps", tf->options.steps, "Training steps")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--batch", tf->options.batch, "Clips per step")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--clip", tf->options.clip, "Frames per clip")->check(CLI::Range(1, 10))->capture_default_str();
+  train->add_option("--lr", tf->options.lr, "Adam learning rate (after the warm-up)")->capture_default_str();
+  train->add_option("--warmup", tf->options.warmup, "Warm-up steps")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train->add_option("--slots", tf->options.model.slots, "Slots (objects + background)")->check(CLI::Range(2, 64))->capture_default_str();
+  train->add_option("--dim", tf->options.model.dim, "Slot size")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--channels", tf->options.model.channels, "Conv channels")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--log-every", tf->options.log_every, "Steps between loss rows")->check(CLI::PositiveNumber)->capture_default_str();
+  train->callback([tf, &g] {
+    apply_globals(g);
+    auto& o = tf->options;
+    o.data = tf->data;
+    o.seed = g.seed;
+    o.checkpoint = tf->checkpoint.empty() ? std::filesystem::path(tf->data) / "slot-video.ckpt"
+                                          : std::filesystem::path(tf->checkpoint);
+    o.validate();
+    const nlohmann::json config = {{"data", tf->data}, {"split", o.split}, {"checkpoint", o.checkpoint->string()},
+                                   {"steps", o.steps}, {"batch", o.batch}, {"clip", o.clip}, {"lr", o.lr},
+                                   {"warmup", o.warmup}, {"model", o.model.to_json()}};
+    record_run(g, "objects train", config, [&](Store& store, int64_t run) { train_slot_model(o, store, run); });
+    std::cout << "wrote " << o.checkpoint->string() << "\n";
+  });
+
   struct PredictFlags {
-    std::string data = "vmds", split = "test", output;
+    std::string data = "vmds", split = "test", output, model;
   };
   auto pf = std::make_shared<PredictFlags>();
   auto* predict = objects->add_subcommand(
-      "predict", "The trivial baseline: one slot per connected component of one colour, new ids every frame (no tracking)");
+      "predict", "Slot masks of a trained model (--model), or the trivial baseline: one slot per connected component");
   predict->add_option("--data", pf->data, "Folder written by objects generate")->capture_default_str();
   predict->add_option("--split", pf->split, "Split name (its <split>_NNN.npy frame files)")->capture_default_str();
-  predict->add_option("-o,--output", pf->output, "Predictions JSON (default: <data>/<split>_components.json)");
+  predict->add_option("--model", pf->model, "A checkpoint of objects train (default: connected components, no tracking)");
+  predict->add_option("-o,--output", pf->output, "Predictions JSON (default: <data>/<split>_slots.json or _components.json)");
   predict->callback([pf, &g] {
     apply_globals(g);
-    if (pf->output.empty()) pf->output = (std::filesystem::path(pf->data) / (pf->split + "_components.json")).string();
+    if (pf->output.empty()) {
+      pf->output = (std::filesystem::path(pf->data) / (pf->split + (pf->model.empty() ? "_components.json" : "_slots.json"))).string();
+    }
+    const torch::Tensor frames = obj::read_split_frames(pf->data, pf->split);
     std::vector<obj::Video> predictions;
-    for (int64_t shard = 0;; ++shard) {
-      char name[64];
-      std::snprintf(name, sizeof name, "%s_%03lld.npy", pf->split.c_str(), static_cast<long long>(shard));
-      const std::filesystem::path file = std::filesystem::path(pf->data) / name;
-      if (!std::filesystem::exists(file)) {
-        if (shard == 0) throw IoError("objects predict: no frame files '" + file.string() + "'");
-        break;
-      }
-      const torch::Tensor frames = read_npy(file);
-      if (frames.dim() != 5 || frames.size(4) != 3 || frames.scalar_type() != torch::kUInt8) {
-        throw FormatError("objects predict: '" + file.string() + "' must hold uint8 [videos, frames, H, W, 3], got " +
-                          c10::str(frames.sizes()));
-      }
+    if (pf->model.empty()) {
       for (int64_t v = 0; v < frames.size(0); ++v) {
         const torch::Tensor video = frames[v].permute({0, 3, 1, 2}).to(torch::kFloat32) / 255;
-        predictions.push_back(obj::connected_components_prediction(video, static_cast<int64_t>(predictions.size()) * 100000));
+        predictions.push_back(obj::connected_components_prediction(video, v * 100000));
       }
+    } else {
+      obj::SlotVideo model = obj::load_slot_video(pf->model);
+      Progress progress("predict", frames.size(0));
+      obj::SlotPrediction p = obj::predict_slot_video(model, frames, g.seed, [&](int64_t) { progress.advance(); });
+      progress.finish();
+      predictions = std::move(p.videos);
+      std::cout << "reconstruction MSE (sum over C x H x W, mean over frames): " << fixed(p.mse, 2) << "\n";
     }
     write_text_file(pf->output, obj::videos_to_json(predictions).dump());
     std::cout << "wrote predictions for " << predictions.size() << " videos to " << pf->output << "\n";

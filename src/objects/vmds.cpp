@@ -199,6 +199,16 @@ VideoSample generate_video(VideoSet set, uint64_t seed, int64_t first_id) {
   return out;
 }
 
+namespace {
+
+std::filesystem::path shard_path(const std::filesystem::path& dir, const std::string& split, int64_t shard) {
+  char name[64];
+  std::snprintf(name, sizeof name, "_%03lld.npy", static_cast<long long>(shard));
+  return dir / (split + name);
+}
+
+}  // namespace
+
 int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
                     const std::function<void(int64_t)>& on_video) {
   if (o.videos < 1 || o.shard < 1) throw InvalidArgument("objects: videos and shard must be >= 1");
@@ -209,9 +219,8 @@ int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
   const std::filesystem::path json_path = dir / (o.split + ".json");
   for (int64_t start = 0, shard = 0; start < o.videos; start += o.shard, ++shard) {
     const int64_t n = std::min(o.shard, o.videos - start);
-    char name[64];
-    std::snprintf(name, sizeof name, "%s_%03lld.npy", o.split.c_str(), static_cast<long long>(shard));
-    const bool have = std::filesystem::exists(dir / name);
+    const std::filesystem::path file = shard_path(dir, o.split, shard);
+    const bool have = std::filesystem::exists(file);
     torch::Tensor frames;
     if (!have) frames = torch::empty({n, kVideoFrames, kVideoSize, kVideoSize, 3}, torch::kUInt8);
     for (int64_t i = 0; i < n; ++i) {
@@ -222,12 +231,31 @@ int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
       if (on_video) on_video(video);
     }
     if (!have) {
-      write_npy(dir / name, frames);
+      write_npy(file, frames);
       ++written;
     }
   }
   write_text_file(json_path, videos_to_json(annotations).dump());
   return written;
+}
+
+torch::Tensor read_split_frames(const std::filesystem::path& dir, const std::string& split) {
+  std::vector<torch::Tensor> shards;
+  for (int64_t shard = 0;; ++shard) {
+    const std::filesystem::path file = shard_path(dir, split, shard);
+    if (!std::filesystem::exists(file)) {
+      if (shard == 0) throw IoError("objects: no frame files '" + file.string() + "' (write them with objects generate)");
+      break;
+    }
+    torch::Tensor frames = read_npy(file);
+    if (frames.dim() != 5 || frames.size(2) != kVideoSize || frames.size(3) != kVideoSize || frames.size(4) != 3 ||
+        frames.scalar_type() != torch::kUInt8 || (!shards.empty() && frames.size(1) != shards[0].size(1))) {
+      throw FormatError("objects: '" + file.string() + "' must hold uint8 [videos, frames, 64, 64, 3] like the split's "
+                        "other shards, got " + c10::str(frames.sizes()));
+    }
+    shards.push_back(std::move(frames));
+  }
+  return shards.size() == 1 ? shards[0] : torch::cat(shards);
 }
 
 Video connected_components_prediction(const torch::Tensor& frames, int64_t first_id) {

@@ -5,11 +5,10 @@
 
 #include <cmath>
 #include <numbers>
-#include <sstream>
 
 #include "robustlab/core/error.h"
-#include "robustlab/core/paths.h"
 #include "robustlab/core/progress.h"
+#include "robustlab/models/training_checkpoint.h"
 
 namespace robustlab::representation {
 namespace {
@@ -151,48 +150,11 @@ BetaVae train_slowvae(const SlowVaeTrainOptions& o, const std::function<void(con
   int64_t step = 0;
   const std::string config = options_json(o).dump();
   if (o.checkpoint && std::filesystem::exists(*o.checkpoint)) {
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(o.checkpoint->string());
-    } catch (const c10::Error& e) {
-      throw FormatError("slowvae: checkpoint '" + o.checkpoint->string() + "' is corrupt (" +
-                        first_line(e.what_without_backtrace()) + ")");
-    }
-    c10::IValue saved;
-    if (!archive.try_read("options", saved) || saved.toStringRef() != config) {
-      throw InvalidArgument("slowvae: checkpoint '" + o.checkpoint->string() +
-                            "' was trained with other settings; remove it or choose another --checkpoint");
-    }
-    torch::serialize::InputArchive model_archive, optimizer_archive;
-    archive.read("model", model_archive);
-    archive.read("optimizer", optimizer_archive);
-    model->load(model_archive);
-    optimizer.load(optimizer_archive);
-    c10::IValue saved_step, saved_rng;
-    archive.read("step", saved_step);
-    archive.read("rng", saved_rng);
-    step = saved_step.toInt();
-    std::istringstream(saved_rng.toStringRef()) >> rng;
-    torch::Tensor noise_state;  // the reparameterisation noise continues where it stopped
-    archive.read("noise_rng", noise_state);
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(noise_state);
+    step = resume_training_checkpoint(*o.checkpoint, "slowvae", config, *model, optimizer, rng);
     if (progress) progress->advance(step);
   }
   auto save = [&] {
-    if (!o.checkpoint) return;
-    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-    model->save(model_archive);
-    optimizer.save(optimizer_archive);
-    archive.write("model", model_archive);
-    archive.write("optimizer", optimizer_archive);
-    archive.write("options", c10::IValue(config));
-    archive.write("step", c10::IValue(step));
-    std::ostringstream state;
-    state << rng;
-    archive.write("rng", c10::IValue(state.str()));
-    archive.write("noise_rng", at::detail::getDefaultCPUGenerator().get_state());
-    write_atomically(*o.checkpoint, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
+    if (o.checkpoint) save_training_checkpoint(*o.checkpoint, config, *model, optimizer, step, rng);
   };
   model->train();
   TrainPoint sums;
@@ -229,33 +191,14 @@ BetaVae train_slowvae(const SlowVaeTrainOptions& o, const std::function<void(con
 }
 
 std::pair<BetaVae, std::string> load_slowvae(const std::filesystem::path& checkpoint) {
-  require_file(checkpoint, "slowvae");
-  torch::serialize::InputArchive archive;
-  c10::IValue saved;
-  try {
-    archive.load_from(checkpoint.string());
-  } catch (const c10::Error& e) {
-    throw FormatError("slowvae: '" + checkpoint.string() + "' is not a SlowVAE checkpoint (" +
-                      first_line(e.what_without_backtrace()) + ")");
-  }
-  if (!archive.try_read("options", saved) || !saved.isString()) {
-    throw FormatError("slowvae: '" + checkpoint.string() + "' is not a SlowVAE checkpoint (no options)");
-  }
-  const nlohmann::json options = nlohmann::json::parse(saved.toStringRef(), nullptr, false);
+  const std::string saved = training_checkpoint_options(checkpoint, "slowvae");
+  const nlohmann::json options = nlohmann::json::parse(saved, nullptr, false);
   if (!options.is_object() || !options.contains("z_dim")) {
     throw FormatError("slowvae: '" + checkpoint.string() + "' has unreadable options");
   }
   BetaVae model(options["z_dim"].get<int64_t>(), 1);
-  torch::serialize::InputArchive model_archive;
-  try {
-    archive.read("model", model_archive);
-    model->load(model_archive);
-  } catch (const c10::Error& e) {
-    throw FormatError("slowvae: '" + checkpoint.string() + "' does not hold a matching model (" +
-                      first_line(e.what_without_backtrace()) + ")");
-  }
-  model->eval();
-  return {model, saved.toStringRef()};
+  load_trained_weights(checkpoint, "slowvae", *model);
+  return {model, saved};
 }
 
 torch::Tensor encode_means(BetaVae& model, const torch::Tensor& images, int64_t batch) {

@@ -70,6 +70,10 @@ struct SplitOptions {
 int64_t write_split(const std::filesystem::path& dir, const SplitOptions& options,
                     const std::function<void(int64_t)>& on_video = {});
 
+/// The frames of a split written by write_split: its <split>_NNN.npy shards in order, uint8
+/// [videos, T, 64, 64, 3]. Throws IoError when there is none, FormatError for a shard of another shape.
+torch::Tensor read_split_frames(const std::filesystem::path& dir, const std::string& split);
+
 /// The trivial predictor of the evaluation's bad-input and baseline rows: every 4-connected
 /// component of non-black pixels of one colour is a slot, with new ids in every frame (no tracking).
 Video connected_components_prediction(const torch::Tensor& frames, int64_t first_id);
