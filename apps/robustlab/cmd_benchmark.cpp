@@ -4,7 +4,9 @@
 // Fashion-MNIST-C errors without and with test-time adaptation (corruptions: BN adaptation,
 // Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022); the contrastive-
 // identifiability study of Zimmermann et al. 2021 at a CPU scale (identifiability); SlowVAE
-// against beta-VAE on dSprites (disentanglement, Klindt et al. 2021).
+// against beta-VAE on dSprites (disentanglement, Klindt et al. 2021); the video slot-attention
+// baseline and the connected-components predictor on VMDS-style videos and the seven challenge
+// sets, scored with the MOT protocol of Weis et al. 2021 (objects).
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -13,6 +15,7 @@
 
 #include "common.h"
 #include "identify_runs.h"
+#include "objects_runs.h"
 #include "slowvae_runs.h"
 
 #include "robustlab/attacks/curves.h"
@@ -32,7 +35,7 @@ namespace {
 // choose, on the four held-out dev corruptions (docs/adaptation.md has the selection).
 const adaptation::SelfLearningOptions kSelfLearning{};
 
-const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability", "disentanglement"};
+const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability", "disentanglement", "objects"};
 
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
@@ -104,6 +107,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     std::string only, skip;
     int64_t identify_steps = 2000;
     int64_t slowvae_steps = 3000;
+    int64_t objects_steps = 3000;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -122,12 +126,17 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                   "Fashion-MNIST-C (15 corruptions x 5 severities) on the first N test images (0: skip)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--only", f->only, "Run only these sections (comma-separated): clean, attacks, corruptions, identifiability");
+  cmd->add_option("--only", f->only,
+                  "Run only these sections (comma-separated): clean, attacks, corruptions, identifiability, "
+                  "disentanglement, objects");
   cmd->add_option("--skip", f->skip, "Skip these sections (comma-separated)");
   cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--slowvae-steps", f->slowvae_steps, "Disentanglement: training steps of SlowVAE and beta-VAE")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--objects-steps", f->objects_steps, "Objects: training steps of the video slot-attention baseline")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->callback([f, &g] {
@@ -144,7 +153,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"self_learning", {{"optimizer", kSelfLearning.optimizer}, {"lr", kSelfLearning.lr}}},
                              {"frost_textures", corruptions::FrostTextures::procedural().description()},
                              {"sections", sections}, {"identify_steps", f->identify_steps},
-                             {"slowvae_steps", f->slowvae_steps}};
+                             {"slowvae_steps", f->slowvae_steps}, {"objects_steps", f->objects_steps}};
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
@@ -233,6 +242,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
       std::vector<DisentanglementRow> disentanglement;
       if (sections.count("disentanglement")) disentanglement = disentanglement_section(store, run, g.seed, f->slowvae_steps);
+      std::vector<ObjectsRow> objects;
+      if (sections.count("objects")) objects = objects_section(store, run, g.seed, f->objects_steps);
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
         if (dm) {
@@ -249,6 +260,15 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         nlohmann::json dis = nlohmann::json::object();
         for (const auto& row : disentanglement) dis[row.model] = row.metrics;
         out["disentanglement"] = dis;
+        nlohmann::json obj = nlohmann::json::array();
+        for (const auto& row : objects) {
+          nlohmann::json m = row.metrics.to_json();
+          m["model"] = row.model;
+          m["set"] = row.set;
+          if (!std::isnan(row.mse)) m["mse"] = row.mse;
+          obj.push_back(m);
+        }
+        out["objects"] = obj;
         print_json(out);
       } else {
         if (acc) {
@@ -282,6 +302,12 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
             rows.push_back(line);
           }
           print_table(header, rows);
+        }
+        if (!objects.empty()) {
+          std::cout << "\nobject-centric video benchmark (Weis et al. 2021), VMDS-style test sets of this generator; "
+                       "slot-video trained for "
+                    << f->objects_steps << " steps of 8 clips x 4 frames; published rows are on the original VMDS\n";
+          print_objects_table(objects);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";

@@ -1,9 +1,11 @@
 // robustlab objects: the object-centric video benchmark of Weis et al. 2021 — generate VMDS-style
-// and SpMOT-style splits with the benchmark's ground-truth JSON, predict with the trivial
-// connected-components baseline, and score any predictions with the benchmark's MOT protocol.
+// and SpMOT-style splits with the benchmark's ground-truth JSON, train the video slot-attention
+// baseline, predict with it or the trivial connected-components baseline, and score any
+// predictions with the benchmark's MOT protocol.
 #include <iostream>
 
 #include "common.h"
+#include "objects_runs.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/core/paths.h"
@@ -44,18 +46,6 @@ std::vector<obj::Video> read_videos(const std::string& path) {
 }
 
 }  // namespace
-
-void train_slot_model(const obj::SlotTrainOptions& o, Store& store, int64_t run) {
-  Progress progress("train slot-video", o.steps);
-  obj::train_slot_video(
-      o,
-      [&](const obj::SlotTrainPoint& p) {
-        log_debug("step ", p.step, ": mse ", fixed(p.mse, 5));
-        store.add_results(run, {{"slot-video", o.data.string(), {{"step", p.step}}, "train_mse", p.mse, o.batch * o.clip}});
-      },
-      &progress);
-  progress.finish();
-}
 
 void add_objects_command(CLI::App& app, Globals& g) {
   auto* objects = app.add_subcommand("objects", "The object-centric video benchmark (Weis et al. 2021): data, baseline, MOT evaluation");
@@ -196,12 +186,7 @@ void add_objects_command(CLI::App& app, Globals& g) {
       const auto gt = read_videos(ef->ground_truth);
       const auto pred = read_videos(ef->predictions);
       result = obj::evaluate_mot(gt, pred, ef->options);
-      std::vector<ResultRow> rows;
-      const nlohmann::json metrics = result.metrics.to_json();
-      for (const auto& [name, value] : metrics.items())
-        rows.push_back({ef->predictions, ef->ground_truth, {}, name, value.is_null() ? NAN : value.get<double>(),
-                        result.metrics.num_objects});
-      store.add_results(run, rows);
+      store.add_results(run, mot_rows(ef->predictions, ef->ground_truth, result.metrics));
     });
     if (result.background_filtered > 0) {
       log_warning("objects eval: ", result.background_filtered,

@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <torch/script.h>
 
+#include "robustlab/core/paths.h"
 #include "robustlab/data/idx.h"
 #include "robustlab/data/npy.h"
 #include "robustlab/data/image_folder.h"
@@ -44,7 +45,7 @@ std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist
 TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
                           "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
-                          "objects generate", "objects predict", "objects eval"}) {
+                          "objects generate", "objects train", "objects predict", "objects eval"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -756,6 +757,44 @@ TEST(CliObjects, GeneratePredictAndEvaluate) {
   EXPECT_NE(o.out.find("start/length pairs"), std::string::npos) << o.out;
   EXPECT_NE(run("objects eval --ground-truth " + gt + " --predictions " + gt + " --frames 5-2" + db).code, 0);
   EXPECT_NE(run("objects generate --set vor -o " + data + db).out.find("unknown video set 'vor'"), std::string::npos);
+}
+
+TEST(CliObjects, TrainResumesAndPredictsWithTheModel) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string data = (dir / "vmds").string();
+  ASSERT_EQ(run("objects generate -o " + data + " --train 4 --val 0 --test 3" + db).code, 0);
+  const std::string small = " --data " + data + " --batch 2 --clip 2 --slots 3 --dim 8 --channels 4 --log-every 1" + db;
+  Output o = run("objects train --steps 2" + small);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const std::filesystem::path ckpt = dir / "vmds" / "slot-video.ckpt";
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+  o = run("objects train --steps 3" + small);  // resumes: one step more
+  ASSERT_EQ(o.code, 0) << o.out;
+  Store store(dir / "r.db");
+  std::vector<double> steps;
+  for (const auto& r : store.results({.metric = "train_mse"})) steps.push_back(r.row.condition.at("step").get<double>());
+  EXPECT_EQ(steps, (std::vector<double>{1, 2, 3}));
+  o = run("objects train --steps 3 --slots 4" + small.substr(small.find(" --dim")) + " --data " + data);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("trained with other settings"), std::string::npos) << o.out;
+  o = run("objects predict --data " + data + " --model " + ckpt.string() + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("reconstruction MSE"), std::string::npos) << o.out;
+  const auto predictions = nlohmann::json::parse(read_file(dir / "vmds" / "test_slots.json"));
+  ASSERT_EQ(predictions.size(), 3u);
+  ASSERT_EQ(predictions[0].size(), 10u);
+  for (const auto& frame : predictions[0])
+    for (const auto& id : frame.at("ids")) EXPECT_LT(id.template get<int64_t>(), 3);  // video 0: slots 0..2
+  o = run("objects eval --ground-truth " + data + "/test.json --predictions " + data + "/test_slots.json --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  // Bad input: a missing model, a folder without the split.
+  o = run("objects predict --data " + data + " --model " + (dir / "none.ckpt").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("none.ckpt"), std::string::npos) << o.out;
+  o = run("objects train --data " + (dir / "empty").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("no frame files"), std::string::npos) << o.out;
 }
 
 }  // namespace

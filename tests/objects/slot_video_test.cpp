@@ -112,7 +112,7 @@ TEST(SlotVideo, TrainingLowersTheErrorAndResumesExactly) {
   std::vector<double> mse;
   train_slot_video(o, [&](const SlotTrainPoint& p) { mse.push_back(p.mse); });
   ASSERT_EQ(mse.size(), 5u);
-  EXPECT_LT(mse.back(), 0.5 * black) << "black " << black << ", first " << mse.front();
+  EXPECT_LT(mse.back(), 0.75 * black) << "black " << black << ", first " << mse.front();
 }
 
 TEST(SlotVideo, PredictionsAreTheBinarisedMasksAndTheBenchmarksMse) {
