@@ -91,7 +91,7 @@ void add_objects_command(CLI::App& app, Globals& g) {
 
   struct TrainFlags {
     obj::SlotTrainOptions options;
-    std::string data = "vmds", checkpoint;
+    std::string data = "vmds", checkpoint, decoder = "attention";
   };
   auto tf = std::make_shared<TrainFlags>();
   auto* train = objects->add_subcommand(
@@ -108,12 +108,17 @@ void add_objects_command(CLI::App& app, Globals& g) {
   train->add_option("--slots", tf->options.model.slots, "Slots (objects + background)")->check(CLI::Range(2, 64))->capture_default_str();
   train->add_option("--dim", tf->options.model.dim, "Slot size")->check(CLI::PositiveNumber)->capture_default_str();
   train->add_option("--channels", tf->options.model.channels, "Conv channels")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--decoder", tf->decoder,
+                    "attention (masks from the slot attention, one colour per slot) or broadcast (the paper's "
+                    "spatial-broadcast decoder)")
+      ->capture_default_str();
   train->add_option("--log-every", tf->options.log_every, "Steps between loss rows")->check(CLI::PositiveNumber)->capture_default_str();
   train->callback([tf, &g] {
     apply_globals(g);
     auto& o = tf->options;
     o.data = tf->data;
     o.seed = g.seed;
+    o.model.decoder = obj::parse_slot_decoder(tf->decoder);
     o.checkpoint = tf->checkpoint.empty() ? std::filesystem::path(tf->data) / "slot-video.ckpt"
                                           : std::filesystem::path(tf->checkpoint);
     o.validate();

@@ -30,6 +30,14 @@ constexpr int64_t kFeatureSide = 32, kBroadcastSide = 8;
 
 }  // namespace
 
+SlotDecoder parse_slot_decoder(const std::string& name) {
+  if (name == "attention") return SlotDecoder::kAttention;
+  if (name == "broadcast") return SlotDecoder::kBroadcast;
+  throw InvalidArgument("slot-video: unknown decoder '" + name + "' (expected attention or broadcast)");
+}
+
+std::string to_string(SlotDecoder decoder) { return decoder == SlotDecoder::kAttention ? "attention" : "broadcast"; }
+
 void SlotVideoConfig::validate() const {
   if (slots < 2 || dim < 1 || channels < 2 || iterations < 1 || iterations_later < 1) {
     throw InvalidArgument("slot-video: need at least 2 slots and 2 channels, and positive dim and iterations");
@@ -38,7 +46,7 @@ void SlotVideoConfig::validate() const {
 
 nlohmann::json SlotVideoConfig::to_json() const {
   return {{"slots", slots}, {"dim", dim}, {"channels", channels}, {"iterations", iterations},
-          {"iterations_later", iterations_later}};
+          {"iterations_later", iterations_later}, {"decoder", to_string(decoder)}};
 }
 
 SlotVideoConfig SlotVideoConfig::from_json(const nlohmann::json& j) {
@@ -49,6 +57,7 @@ SlotVideoConfig SlotVideoConfig::from_json(const nlohmann::json& j) {
     c.channels = j.at("channels").get<int64_t>();
     c.iterations = j.at("iterations").get<int64_t>();
     c.iterations_later = j.at("iterations_later").get<int64_t>();
+    c.decoder = parse_slot_decoder(j.at("decoder").get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(std::string("slot-video: unreadable model settings (") + e.what() + ")");
   }
@@ -79,13 +88,17 @@ SlotVideoImpl::SlotVideoImpl(const SlotVideoConfig& config) : config_(config) {
   slot_mlp_ = register_module("slot_mlp", mlp(d, 2 * d, d));
   predictor_norm_ = register_module("predictor_norm", nn::LayerNorm(nn::LayerNormOptions({d})));
   predictor_ = register_module("predictor", mlp(d, 2 * d, d));
-  decoder_position_ = register_module("decoder_position", nn::Linear(4, d));
-  decoder_ = register_module("decoder", nn::Sequential(deconv(d, c), nn::ReLU(), deconv(c, c), nn::ReLU(), deconv(c, c / 2),
-                                                       nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(c / 2, 4, 3).padding(1))));
+  if (config.decoder == SlotDecoder::kAttention) {
+    colour_ = register_module("colour", nn::Linear(d, 3));
+  } else {
+    decoder_position_ = register_module("decoder_position", nn::Linear(4, d));
+    decoder_ = register_module("decoder", nn::Sequential(deconv(d, c), nn::ReLU(), deconv(c, c), nn::ReLU(), deconv(c, c / 2),
+                                                         nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(c / 2, 4, 3).padding(1))));
+    decoder_grid_ = register_buffer("decoder_grid", position_grid(kBroadcastSide));
+  }
   slot_mu_ = register_parameter("slot_mu", torch::randn({1, 1, d}) * std::sqrt(1.0 / d));
   slot_log_sigma_ = register_parameter("slot_log_sigma", torch::full({1, 1, d}, std::log(std::sqrt(1.0 / d))));
   encoder_grid_ = register_buffer("encoder_grid", position_grid(kFeatureSide));
-  decoder_grid_ = register_buffer("decoder_grid", position_grid(kBroadcastSide));
 }
 
 torch::Tensor SlotVideoImpl::encode(const torch::Tensor& images) {
@@ -93,25 +106,33 @@ torch::Tensor SlotVideoImpl::encode(const torch::Tensor& images) {
   return feature_mlp_->forward(input_norm_(f + encoder_position_(encoder_grid_)));
 }
 
-torch::Tensor SlotVideoImpl::attend(torch::Tensor slots, const torch::Tensor& inputs, int64_t iterations) {
+std::pair<torch::Tensor, torch::Tensor> SlotVideoImpl::attend(torch::Tensor slots, const torch::Tensor& inputs,
+                                                              int64_t iterations) {
   const int64_t n = slots.size(0), k = slots.size(1), d = config_.dim;
   const torch::Tensor x = feature_norm_(inputs);
   const torch::Tensor keys = to_k_(x), values = to_v_(x);
+  torch::Tensor attn;
   for (int64_t i = 0; i < iterations; ++i) {
     const torch::Tensor previous = slots;
     const torch::Tensor q = to_q_(slot_norm_(slots));
     // attention [N, inputs, K]: softmax over the slots, then a weighted mean over the inputs
-    torch::Tensor attn = torch::softmax(torch::bmm(keys, q.transpose(1, 2)) / std::sqrt(static_cast<double>(d)), 2) + 1e-8;
-    attn = attn / attn.sum(1, true);
-    const torch::Tensor updates = torch::bmm(attn.transpose(1, 2), values);  // [N, K, D]
+    attn = torch::softmax(torch::bmm(keys, q.transpose(1, 2)) / std::sqrt(static_cast<double>(d)), 2);
+    const torch::Tensor weights = (attn + 1e-8) / (attn + 1e-8).sum(1, true);
+    const torch::Tensor updates = torch::bmm(weights.transpose(1, 2), values);  // [N, K, D]
     slots = gru_(updates.reshape({n * k, d}), previous.reshape({n * k, d})).view({n, k, d});
     slots = slots + slot_mlp_->forward(mlp_norm_(slots));
   }
-  return slots;
+  return {slots, attn};
 }
 
-std::pair<torch::Tensor, torch::Tensor> SlotVideoImpl::decode(const torch::Tensor& slots) {
+std::pair<torch::Tensor, torch::Tensor> SlotVideoImpl::decode(const torch::Tensor& slots, const torch::Tensor& attention) {
   const int64_t n = slots.size(0), k = slots.size(1), d = config_.dim;
+  if (config_.decoder == SlotDecoder::kAttention) {
+    const torch::Tensor masks = F::interpolate(
+        attention.transpose(1, 2).reshape({n, k, kFeatureSide, kFeatureSide}),
+        F::InterpolateFuncOptions().size(std::vector<int64_t>{kVideoSize, kVideoSize}).mode(torch::kBilinear).align_corners(false));
+    return {colour_(slots).view({n, k, 3, 1, 1}).expand({n, k, 3, kVideoSize, kVideoSize}), masks};
+  }
   const torch::Tensor grid = slots.reshape({n * k, 1, d}) + decoder_position_(decoder_grid_).unsqueeze(0);
   const torch::Tensor out =
       decoder_->forward(grid.transpose(1, 2).reshape({n * k, d, kBroadcastSide, kBroadcastSide}));  // [N·K, 4, 64, 64]
@@ -130,14 +151,16 @@ SlotVideoOutput SlotVideoImpl::forward(const torch::Tensor& frames, const torch:
                      std::to_string(d) + "], got " + c10::str(noise.sizes()));
   }
   torch::Tensor slots = slot_mu_ + slot_log_sigma_.exp() * (noise.defined() ? noise : torch::randn({b, k, d}, frames.options()));
-  std::vector<torch::Tensor> per_frame;
+  std::vector<torch::Tensor> per_frame, attention;
   for (int64_t i = 0; i < t; ++i) {
     if (i > 0) slots = slots + predictor_->forward(predictor_norm_(slots));
-    slots = attend(slots, inputs.select(1, i), i == 0 ? config_.iterations : config_.iterations_later);
+    torch::Tensor attn;
+    std::tie(slots, attn) = attend(slots, inputs.select(1, i), i == 0 ? config_.iterations : config_.iterations_later);
     per_frame.push_back(slots);
+    attention.push_back(attn);
   }
-  const auto [rgb, alpha] = decode(torch::stack(per_frame, 1).flatten(0, 1));  // [B·T, K, …]
-  const torch::Tensor masks = torch::softmax(alpha, 1);
+  const auto [rgb, alpha] = decode(torch::stack(per_frame, 1).flatten(0, 1), torch::stack(attention, 1).flatten(0, 1));
+  const torch::Tensor masks = config_.decoder == SlotDecoder::kAttention ? alpha : torch::softmax(alpha, 1);
   const torch::Tensor recon = (masks.unsqueeze(2) * rgb).sum(1);
   return {recon.view({b, t, 3, kVideoSize, kVideoSize}), masks.view({b, t, k, kVideoSize, kVideoSize})};
 }

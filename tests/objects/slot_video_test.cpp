@@ -29,13 +29,30 @@ torch::Tensor some_frames(int64_t videos, int64_t frames, uint64_t seed) {
 }
 
 TEST(SlotVideo, MasksPartitionEveryPixelAndTheReconstructionIsTheirMixture) {
+  const torch::Tensor x = some_frames(2, 3, 1);
+  for (const SlotDecoder decoder : {SlotDecoder::kAttention, SlotDecoder::kBroadcast}) {
+    torch::manual_seed(0);
+    SlotVideoConfig c = tiny();
+    c.decoder = decoder;
+    SlotVideo model(c);
+    const SlotVideoOutput y = model->forward(x);
+    EXPECT_EQ(y.masks.sizes(), (torch::IntArrayRef{2, 3, 3, 64, 64}));
+    EXPECT_EQ(y.reconstruction.sizes(), x.sizes());
+    EXPECT_TRUE(torch::allclose(y.masks.sum(2), torch::ones({2, 3, 64, 64}), 1e-5, 1e-5)) << to_string(decoder);
+    EXPECT_GE(y.masks.min().item<double>(), 0);
+  }
+  // The attention decoder: every pixel is the mask-weighted mixture of K per-slot colours, so the
+  // 4096 pixels of a frame are solved exactly by K colours from the masks (least squares).
   torch::manual_seed(0);
   SlotVideo model(tiny());
-  const torch::Tensor x = some_frames(2, 3, 1);
   const SlotVideoOutput y = model->forward(x);
-  EXPECT_EQ(y.masks.sizes(), (torch::IntArrayRef{2, 3, 3, 64, 64}));
-  EXPECT_EQ(y.reconstruction.sizes(), x.sizes());
-  EXPECT_TRUE(torch::allclose(y.masks.sum(2), torch::ones({2, 3, 64, 64}), 1e-5, 1e-5));
+  const torch::Tensor masks = y.masks[1][2].reshape({3, -1}).t().to(torch::kFloat64);  // [pixels, K]
+  const torch::Tensor pixels = y.reconstruction[1][2].reshape({3, -1}).t().to(torch::kFloat64);
+  const torch::Tensor colours = std::get<0>(torch::linalg_lstsq(masks, pixels));
+  EXPECT_LT((masks.mm(colours) - pixels).abs().max().item<double>(), 1e-5);
+  EXPECT_GT((pixels - pixels.mean(0, true)).abs().max().item<double>(), 1e-4);  // not one flat colour
+  EXPECT_EQ(parse_slot_decoder("broadcast"), SlotDecoder::kBroadcast);
+  EXPECT_THROW(parse_slot_decoder("mlp"), InvalidArgument);
   EXPECT_THROW(model->forward(x.narrow(3, 0, 32)), ShapeError);
   EXPECT_THROW(SlotVideo(SlotVideoConfig{1, 16, 8, 3, 1}), InvalidArgument);
 }
@@ -105,6 +122,8 @@ TEST(SlotVideo, TrainingLowersTheErrorAndResumesExactly) {
   const torch::Tensor one = read_split_frames(dir.path(), "one").to(torch::kFloat32) / 255;
   const double black = one.square().mean().item<double>();
   o.model = tiny();
+  o.model.dim = 32;
+  o.lr = 3e-3;
   o.split = "one";
   o.checkpoint.reset();
   o.steps = 200;
