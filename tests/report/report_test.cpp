@@ -51,6 +51,31 @@ TEST(Report, HasASectionForEachKindOfResult) {
   EXPECT_TRUE(has(one, "http-equiv=\"refresh\""));
 }
 
+TEST(Report, ObjectsSectionHasTheMotTableAndTheTrainingCurve) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("benchmark", {}, 3);
+  std::vector<ResultRow> rows;
+  for (const auto& [metric, value] : std::vector<std::pair<std::string, double>>{
+           {"mota", 21.6}, {"motp", 77.8}, {"mostly_detected", 61.4}, {"false_positives", 46.4}, {"mse", 30.19}})
+    rows.push_back({"slot-video", "vmds/vmds", {}, metric, value, 2032});
+  rows.push_back({"slot-video", "vmds/occlusion", {}, "mota", -3.25, 500});
+  rows.push_back({"other", "elsewhere", {}, "mse", 7.0, 1});  // an MSE without MOT metrics: not a row here
+  for (int step = 1; step <= 3; ++step) rows.push_back({"slot-video", "cache", {{"step", 100 * step}}, "train_mse", 0.03 / step, 32});
+  store.add_results(run, rows);
+  store.finish_run(run, RunStatus::kCompleted);
+  const std::string html = render_html(store);
+  EXPECT_TRUE(has(html, "id=\"objects\""));
+  EXPECT_TRUE(has(html, "objects.csv"));
+  EXPECT_TRUE(has(html, "slot_video_mse.csv"));
+  EXPECT_TRUE(has(html, "slot-video · vmds/vmds"));
+  EXPECT_TRUE(has(html, "slot-video · vmds/occlusion"));
+  EXPECT_TRUE(has(html, "21.6"));
+  EXPECT_TRUE(has(html, "-3.2"));
+  EXPECT_FALSE(has(html, "other · elsewhere"));
+  EXPECT_FALSE(has(html, "id=\"disentanglement\""));  // MOT rows are not disentanglement metrics
+}
+
 TEST(Report, EmptyStoreAndMissingRunGiveAPageThatSaysSo) {
   testing::TempDir dir;
   Store store(dir / "r.db");
