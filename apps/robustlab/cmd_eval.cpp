@@ -69,7 +69,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     std::string corruptions;
     std::string severities = "1-5";
     std::string adapt = "none";
-    std::string adapt_params = "bn-affine";
+    std::string adapt_params;
     std::string frost_dir;
     std::string corrupted_dir;
     bool strict = false;
@@ -93,12 +93,15 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--corruptions", f->corruptions,
                   "Evaluate on these corruptions, applied on the fly: all, benchmark, extra or names");
   cmd->add_option("--severities", f->severities, "Severities for --corruptions: 1-5, 3, 1,3,5")->capture_default_str();
-  cmd->add_option("--adapt", f->adapt, "Test-time adaptation: none, bn, ent, hard-pl, soft-pl or rpl")
+  cmd->add_option("--adapt", f->adapt,
+                  "Test-time adaptation: none, bn, ent, hard-pl, soft-pl, rpl (Rusak et al.), or the TTA benchmark's "
+                  "tent, eta, eata, sar")
       ->capture_default_str();
   cmd->add_option("--bn-prior", f->eval.bn.prior, "BN adaptation: source prior N (0: full adaptation, inf: none)")
       ->capture_default_str();
-  cmd->add_option("--adapt-params", f->adapt_params, "Self-learning: bn-affine, norm-affine or all")
-      ->capture_default_str();
+  cmd->add_option("--adapt-params", f->adapt_params,
+                  "Self-learning: bn-affine, norm-affine or all (default: bn-affine for ent/pl/rpl, norm-affine for "
+                  "tent/eta/eata/sar, as the benchmark)");
   auto* optimizer_flag =
       cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
   auto* lr_flag = cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
@@ -156,7 +159,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     if (f->select == "dev" && f->eval.adapt != evaluation::Adapt::kSelfLearning)
       throw InvalidArgument("eval: --select dev chooses self-learning hyper-parameters; use --adapt ent, hard-pl, "
                             "soft-pl or rpl");
-    f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
+    if (!f->adapt_params.empty()) f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
     f->eval.batch_size = f->batch_size;
     f->eval.seed = g.seed;
     if (!f->corrupted_dir.empty() && f->corruptions.empty()) f->corruptions = "benchmark";

@@ -22,8 +22,15 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
   } else if (name == "ent" || name == "hard-pl" || name == "soft-pl" || name == "rpl") {
     adapt = Adapt::kSelfLearning;
     self_learning.loss = adaptation::parse_loss(name);
+    self_learning.adapted = adaptation::Adapted::kBnAffine;
+  } else if (name == "tent" || name == "eata" || name == "eta" || name == "sar") {
+    adapt = Adapt::kSelfLearning;  // the TTA benchmark's methods: every norm layer's affine parameters
+    self_learning.loss = adaptation::parse_loss(name == "eta" ? "eata" : name);
+    self_learning.adapted = adaptation::Adapted::kNormAffine;
+    if (name == "eta") self_learning.fisher_alpha = 0;
   } else {
-    throw InvalidArgument("unknown adaptation '" + name + "' (known: none, bn, ent, hard-pl, soft-pl, rpl)");
+    throw InvalidArgument("unknown adaptation '" + name +
+                          "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar)");
   }
 }
 
@@ -31,7 +38,9 @@ std::string CorruptionEvalOptions::method() const {
   switch (adapt) {
     case Adapt::kNone: return "none";
     case Adapt::kBn: return "bn";
-    default: return adaptation::to_string(self_learning.loss);
+    default:
+      if (self_learning.loss == adaptation::Loss::kEata && self_learning.fisher_alpha == 0) return "eta";
+      return adaptation::to_string(self_learning.loss);
   }
 }
 
@@ -86,6 +95,20 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
 
 namespace {
 
+/// EATA's clean source samples: the first fisher_samples images of the clean data, in batches.
+std::vector<torch::Tensor> source_batches(const DatasetPtr& clean, const CorruptionEvalOptions& options) {
+  if (!clean || clean->size() == 0)
+    throw InvalidArgument("eata: the Fisher regulariser needs clean images (the --dataset); use eta without it");
+  std::vector<torch::Tensor> batches;
+  const int64_t n = std::min(clean->size(), options.self_learning.fisher_samples);
+  for (int64_t start = 0; start < n; start += options.batch_size) {
+    std::vector<int64_t> indices;
+    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
+    batches.push_back(clean->get_batch(indices).x);
+  }
+  return batches;
+}
+
 // The loop shared by the on-the-fly and on-disk benchmarks: the clean error (when `clean` is
 // given), then every corruption and severity whose dataset `dataset_for` provides (null: skip),
 // with one self-learner reset before each unless continual.
@@ -98,8 +121,10 @@ std::vector<CorruptionError> run_conditions(
                     static_cast<int64_t>(options.corruptions.size() * options.severities.size()) +
                         (clean && options.measure_clean ? 1 : 0));
   std::unique_ptr<adaptation::SelfLearner> learner;
-  if (options.adapt == Adapt::kSelfLearning)
+  if (options.adapt == Adapt::kSelfLearning) {
     learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
+    if (learner->needs_fisher()) learner->estimate_fisher(source_batches(clean, options));
+  }
   auto record = [&](const CorruptionError& e) {
     results.push_back(e);
     if (on_result) on_result(e);

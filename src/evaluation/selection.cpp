@@ -65,13 +65,14 @@ void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
     options.reset_per_corruption = true;
     return;
   }
-  if (sl.loss == adaptation::Loss::kEntropy) {
+  if (sl.loss == adaptation::Loss::kEntropy || sl.loss == adaptation::Loss::kTent || sl.loss == adaptation::Loss::kEata ||
+      sl.loss == adaptation::Loss::kSar) {
     sl.lr = 2.5e-4;
   } else if (sl.loss == adaptation::Loss::kRobustPseudoLabel) {
     sl.lr = 5e-4;
     sl.q = 0.8;
   } else {
-    throw InvalidArgument("preset 'benchmark' defines ent (TENT) and rpl only, not '" + options.method() + "'");
+    throw InvalidArgument("preset 'benchmark' defines tent/ent, eta/eata, sar and rpl, not '" + options.method() + "'");
   }
   options.batch_size = 64;
   options.reset_per_corruption = false;

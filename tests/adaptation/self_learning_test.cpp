@@ -53,7 +53,7 @@ TEST(Losses, GceTendsToCrossEntropyAndIsOneMinusPAtQOne) {
 }
 
 TEST(SelfLearner, OnlyTheChosenParametersChange) {
-  for (const char* loss : {"ent", "rpl", "hard-pl", "soft-pl"}) {
+  for (const char* loss : {"ent", "rpl", "hard-pl", "soft-pl", "tent", "eata", "sar"}) {
     auto model = small_cnn();
     const auto before = model->parameters();
     std::vector<torch::Tensor> copies;
@@ -64,6 +64,9 @@ TEST(SelfLearner, OnlyTheChosenParametersChange) {
     options.optimizer = "sgd";
     options.lr = 0.05;
     if (options.loss == Loss::kSoftPseudoLabel) options.teacher_interval = 2;
+    options.fisher_alpha = 0;    // ETA
+    options.entropy_margin = 2;  // every sample of the untrained model is reliable
+    options.diversity_margin = 1.1;
     SelfLearner learner(*model, options);
     const torch::Tensor first = learner.step(x);
     learner.step(x);
@@ -159,6 +162,169 @@ TEST(SelfLearner, ModelsWithoutNormalisationNeedAnotherParameterSet) {
   const torch::Tensor before = w.detach().clone();
   all.step(torch::rand({5, 1, 2, 2}));
   EXPECT_FALSE(torch::equal(w, before));
+}
+
+// A linear classifier logits = x W + b in double precision whose parameters are all adapted:
+// the TTA benchmark's updates can then be computed by hand.
+struct Linear {
+  torch::Tensor w = torch::tensor({{2.0, 0.0, -1.0, 0.0}, {0.0, 0.5, 3.0, -2.0}}, torch::kFloat64);
+  torch::Tensor b = torch::tensor({0.1, 0.0, -0.1, 0.2}, torch::kFloat64);
+  testing::FunctionClassifier model{[this](const torch::Tensor& x) { return x.flatten(1).matmul(w) + b; }, 4,
+                                    Normalization{}, {w, b}};
+  std::pair<torch::Tensor, torch::Tensor> copies() const { return {w.detach().clone(), b.detach().clone()}; }
+};
+
+torch::Tensor input(std::initializer_list<std::array<double, 2>> rows) {
+  std::vector<double> v;
+  for (const auto& r : rows) v.insert(v.end(), r.begin(), r.end());
+  return torch::tensor(v, torch::kFloat64).view({-1, 1, 1, 2});
+}
+
+torch::Tensor sample_entropy(const torch::Tensor& logits) {
+  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1);
+}
+
+TEST(SelfLearner, EtaFiltersUnreliableAndRedundantSamplesAndWeightsTheRest) {
+  Linear m;
+  const double lr = 0.1, e0 = 0.4 * std::log(4.0);
+  SelfLearner learner(m.model, {.loss = Loss::kEata, .adapted = Adapted::kAll, .optimizer = "sgd", .lr = lr,
+                                .fisher_alpha = 0});
+  // Batch 1: two confident class-0 samples and a near-uniform one.
+  const torch::Tensor x1 = input({{3, 0}, {2.5, 0.2}, {0.01, 0.01}});
+  auto [w0, b0] = m.copies();
+  // By hand: entropies, the reliable set (entropy < 0.4 ln 4), the loss mean(e · exp(E0 − e)).
+  torch::Tensor w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+  torch::Tensor logits = x1.flatten(1).matmul(w) + b;
+  torch::Tensor e = sample_entropy(logits);
+  const torch::Tensor reliable = e.detach().lt(e0);
+  ASSERT_EQ(reliable.sum().item<int64_t>(), 2);  // the near-uniform sample is out
+  torch::Tensor kept = e.masked_select(reliable);
+  (kept * torch::exp(e0 - kept.detach())).mean().backward();
+  const torch::Tensor gw1 = w.grad().clone(), gb1 = b.grad().clone();
+  const torch::Tensor pbar = torch::softmax(logits.detach(), 1).index({reliable}).mean(0);
+  const torch::Tensor predicted = learner.step(x1);
+  EXPECT_TRUE(torch::allclose(predicted, logits.detach()));  // predictions come before the update
+  // SGD with Nesterov momentum 0.9, first step: θ − lr (g + 0.9 g).
+  const torch::Tensor w1 = w0 - lr * 1.9 * gw1, b1 = b0 - lr * 1.9 * gb1;
+  EXPECT_TRUE(torch::allclose(m.w, w1, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(m.b, b1, 1e-12, 1e-12));
+  EXPECT_EQ(learner.selected_samples(), 2);
+
+  // Batch 2: only samples whose probabilities are nearly orthogonal to p̄ (|cos| < 0.05) stay.
+  const torch::Tensor x2 = input({{3, 0}, {0, 3}, {-3, 0}, {0.01, 0}});
+  w = w1.clone().requires_grad_();
+  b = b1.clone().requires_grad_();
+  logits = x2.flatten(1).matmul(w) + b;
+  e = sample_entropy(logits);
+  const torch::Tensor p = torch::softmax(logits.detach(), 1);
+  const torch::Tensor cosine = torch::cosine_similarity(pbar.unsqueeze(0), p, 1);
+  const torch::Tensor keep = e.detach().lt(e0).logical_and(cosine.abs().lt(0.05));
+  ASSERT_GT(keep.sum().item<int64_t>(), 0);
+  ASSERT_LT(keep.sum().item<int64_t>(), e.detach().lt(e0).sum().item<int64_t>());  // the redundant one goes
+  kept = e.masked_select(keep);
+  (kept * torch::exp(e0 - kept.detach())).mean().backward();
+  learner.step(x2);
+  // Second Nesterov step: buf = 0.9 g1 + g2, θ − lr (g2 + 0.9 buf).
+  const torch::Tensor bw = 0.9 * gw1 + w.grad(), bb = 0.9 * gb1 + b.grad();
+  EXPECT_TRUE(torch::allclose(m.w, w1 - lr * (w.grad() + 0.9 * bw), 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(m.b, b1 - lr * (b.grad() + 0.9 * bb), 1e-12, 1e-12));
+
+  // A batch with no reliable sample changes nothing.
+  const auto [w2, b2] = m.copies();
+  learner.step(input({{0, 0}, {0.001, 0.001}}));
+  EXPECT_TRUE(torch::equal(m.w, w2));
+  EXPECT_TRUE(torch::equal(m.b, b2));
+}
+
+TEST(SelfLearner, EataAddsTheFisherPenaltyOfTheSourceModel) {
+  Linear m;
+  const double alpha = 50, lr = 0.01;
+  SelfLearner learner(m.model, {.loss = Loss::kEata, .adapted = Adapted::kAll, .optimizer = "sgd", .lr = lr,
+                                .fisher_alpha = alpha});
+  EXPECT_TRUE(learner.needs_fisher());
+  EXPECT_THROW(learner.step(input({{1, 0}})), InvalidArgument);
+  const std::vector<torch::Tensor> source = {input({{1, 0.5}, {-1, 2}}), input({{0.3, -0.2}})};
+  const auto [w0, b0] = m.copies();
+  learner.estimate_fisher(source);
+  EXPECT_FALSE(learner.needs_fisher());
+  // By hand: the mean over batches of the squared gradient of CE(logits, argmax).
+  torch::Tensor fw = torch::zeros_like(w0), fb = torch::zeros_like(b0);
+  for (const auto& x : source) {
+    torch::Tensor w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+    const torch::Tensor logits = x.flatten(1).matmul(w) + b;
+    torch::nn::functional::cross_entropy(logits, logits.argmax(1)).backward();
+    fw += w.grad().square();
+    fb += b.grad().square();
+  }
+  fw /= 2;
+  fb /= 2;
+  // Two steps on confident samples; at the second the penalty α Σ F (θ − θ0)² adds 2 α F (θ − θ0).
+  const torch::Tensor x = input({{3, 0}});
+  learner.step(x);
+  const auto [w1, b1] = m.copies();
+  const double e0 = 0.4 * std::log(4.0);
+  ASSERT_LT(sample_entropy(x.flatten(1).matmul(w1) + b1).item<double>(), e0);
+  const torch::Tensor gw1 = (w1 - w0) / (-lr * 1.9), gb1 = (b1 - b0) / (-lr * 1.9);  // the first gradient
+  learner.step(torch::cat({x, input({{0, 0}})}));  // the uniform sample is filtered; the diversity filter
+  // keeps the class-0 sample only if it is not redundant — here p̄ is class 0, so it is redundant:
+  // the second batch must change nothing.
+  EXPECT_TRUE(torch::equal(m.w, w1));
+  learner.step(input({{0, 3}}));  // a class-1/3 sample: kept, with the penalty
+  torch::Tensor w = w1.clone().requires_grad_(), b = b1.clone().requires_grad_();
+  const torch::Tensor x3 = input({{0, 3}});
+  const torch::Tensor e = sample_entropy(x3.flatten(1).matmul(w) + b);
+  const torch::Tensor loss3 = (e * torch::exp(e0 - e.detach())).mean() +
+                              alpha * ((fw * (w - w0).square()).sum() + (fb * (b - b0).square()).sum());
+  loss3.backward();
+  const torch::Tensor bw = 0.9 * gw1 + w.grad();
+  EXPECT_TRUE(torch::allclose(m.w, w1 - lr * (w.grad() + 0.9 * bw), 1e-10, 1e-12));
+}
+
+TEST(SelfLearner, SarTakesTheGradientAtTheSharpnessAwarePointAndRecovers) {
+  Linear m;
+  const double lr = 0.1, rho = 0.05, e0 = 0.4 * std::log(4.0);
+  SelfLearner learner(m.model, {.loss = Loss::kSar, .adapted = Adapted::kAll, .optimizer = "sgd", .lr = lr,
+                                .sam_rho = rho, .reset_entropy = 0.0});
+  const torch::Tensor x = input({{3, 0}, {0, 2}, {0.01, 0.01}, {1, 1}});
+  const auto [w0, b0] = m.copies();
+  // By hand: g1 on the reliable samples; ε = ρ g1 / ‖g1‖; g2 at θ + ε on those still reliable.
+  torch::Tensor w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+  torch::Tensor e = sample_entropy(x.flatten(1).matmul(w) + b);
+  const torch::Tensor reliable = e.detach().lt(e0);
+  e.masked_select(reliable).mean().backward();
+  const torch::Tensor norm = (w.grad().square().sum() + b.grad().square().sum()).sqrt();
+  const torch::Tensor we = (w0 + rho * w.grad() / (norm + 1e-12)).requires_grad_();
+  const torch::Tensor be = (b0 + rho * b.grad() / (norm + 1e-12)).requires_grad_();
+  const torch::Tensor e2 = sample_entropy(x.flatten(1).matmul(we) + be).masked_select(reliable);
+  const torch::Tensor second = e2.masked_select(e2.detach().lt(e0)).mean();
+  second.backward();
+  learner.step(x);
+  // SGD with momentum 0.9, no Nesterov, first step: θ − lr g2.
+  EXPECT_TRUE(torch::allclose(m.w, w0 - lr * we.grad(), 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(m.b, b0 - lr * be.grad(), 1e-12, 1e-12));
+  EXPECT_EQ(learner.recoveries(), 0);
+
+  // Model recovery: a moving-average entropy below the reset constant restores the model.
+  Linear r;
+  const auto [rw, rb] = r.copies();
+  SelfLearner recovering(r.model, {.loss = Loss::kSar, .adapted = Adapted::kAll, .optimizer = "sgd", .lr = lr,
+                                   .reset_entropy = 10.0});
+  recovering.step(x);
+  EXPECT_EQ(recovering.recoveries(), 1);
+  EXPECT_TRUE(torch::equal(r.w, rw));
+  EXPECT_TRUE(torch::equal(r.b, rb));
+}
+
+TEST(SelfLearner, TheBenchmarksMethodsHaveTheirOptions) {
+  EXPECT_EQ(parse_loss("tent"), Loss::kTent);
+  EXPECT_EQ(to_string(Loss::kSar), "sar");
+  EXPECT_THROW(parse_loss("cotta2"), InvalidArgument);
+  SelfLearningOptions o{.loss = Loss::kEata};
+  o.teacher_interval = 3;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o.teacher_interval = 1;
+  o.entropy_margin = 0;
+  EXPECT_THROW(o.validate(), InvalidArgument);
 }
 
 }  // namespace

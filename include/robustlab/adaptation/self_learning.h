@@ -4,9 +4,30 @@
 // pseudo-labels, and robust pseudo-labelling with the generalised cross-entropy (RPL; GCE of Zhang
 // & Sabuncu, NeurIPS 2018), on top of batch-norm adaptation (normalisation layers in training
 // mode). Losses, defaults and the bugs of the Python code not to port: ../shared/reference/tta.md §2.
+//
+// The later methods of the test-time-adaptation benchmark (Döbler et al.,
+// mariodoebler/test-time-adaptation, classification/methods/*.py; tta.md §3) run through the same
+// learner, as the benchmark defines them:
+// - TENT (Wang et al., ICLR 2021, arXiv:2006.10726): entropy minimisation of the affine parameters
+//   of every batch-, layer- and group-norm layer (the benchmark's parameter set; `ent` keeps the
+//   batch-norm-only set of Rusak et al.).
+// - ETA / EATA (Niu et al., ICML 2022, "Efficient Test-Time Model Adaptation without Forgetting",
+//   arXiv:2204.02610; eata.py): only samples with entropy below E0 = 0.4·ln C that are not
+//   redundant (|cos(p, p̄)| < ε = 0.05 with p̄ the moving mean 0.9·p̄ + 0.1·mean of the kept
+//   samples' probabilities, once there is one) enter the loss, each weighted by exp(E0 − entropy);
+//   EATA adds α·Σ F (θ − θ0)² with the diagonal Fisher F of the source model from clean samples
+//   (squared gradients of the cross-entropy to its own predictions, averaged over batches), α = 2000.
+//   No update when no sample is kept. The moving mean survives resets, as in the benchmark.
+// - SAR (Niu et al., ICLR 2023, "Towards Stable Test-Time Adaptation in Dynamic Wild World",
+//   arXiv:2302.12400; sar.py): reliable entropy (below E0) minimised with sharpness-aware
+//   minimisation (Foret et al. 2021; ρ = 0.05: step to θ + ρ g/‖g‖, filter again, take the gradient
+//   there, update θ with SGD momentum 0.9 without Nesterov); a moving average (0.9) of the second
+//   loss below 0.2 resets the model (model recovery). The top layers are not adapted (norm layers
+//   whose name contains layer4, blocks.9–11, norm., or is norm), as in the benchmark.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +37,8 @@
 
 namespace robustlab::adaptation {
 
-enum class Loss { kEntropy, kHardPseudoLabel, kSoftPseudoLabel, kRobustPseudoLabel };
-/// "ent", "hard-pl", "soft-pl", "rpl".
+enum class Loss { kEntropy, kHardPseudoLabel, kSoftPseudoLabel, kRobustPseudoLabel, kTent, kEata, kSar };
+/// "ent", "hard-pl", "soft-pl", "rpl", "tent", "eata", "sar" (ETA is kEata with fisher_alpha 0).
 Loss parse_loss(const std::string& name);
 std::string to_string(Loss loss);
 
@@ -47,6 +68,16 @@ struct SelfLearningOptions {
   /// own pass their gradient is zero).
   int64_t teacher_interval = 1;
   bool episodic = false;  ///< restore the initial weights before every batch (TENT's episodic mode)
+  /// EATA/ETA and SAR: samples with an entropy below entropy_margin · ln C enter the loss.
+  double entropy_margin = 0.4;
+  /// EATA/ETA: a sample is redundant when |cos(p, p̄)| ≥ diversity_margin.
+  double diversity_margin = 0.05;
+  /// EATA: the Fisher regulariser's weight (0: ETA) and how many clean samples estimate it.
+  double fisher_alpha = 2000;
+  int64_t fisher_samples = 2000;
+  /// SAR: the sharpness-aware radius ρ and the moving-average entropy below which the model resets.
+  double sam_rho = 0.05;
+  double reset_entropy = 0.2;
   void validate() const;
 };
 
@@ -77,10 +108,22 @@ class SelfLearner {
   const std::string& reason() const { return reason_; }
   /// The parameters being adapted (live handles).
   const std::vector<torch::Tensor>& adapted() const { return params_; }
+  /// EATA: the diagonal Fisher information of the adapted parameters from clean source batches
+  /// (needed before the first step when fisher_alpha > 0). Anchors are the current weights.
+  void estimate_fisher(const std::vector<torch::Tensor>& source_batches);
+  bool needs_fisher() const { return options_.loss == Loss::kEata && options_.fisher_alpha > 0 && fisher_.empty(); }
+  /// EATA: samples that entered the loss so far (after both filters); SAR: model recoveries so far.
+  int64_t selected_samples() const { return selected_; }
+  int64_t recoveries() const { return recoveries_; }
 
  private:
   torch::Tensor teacher_logits(const torch::Tensor& x);
   torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& teacher);
+  /// EATA's filtered, weighted entropy (undefined when no sample is kept) and its state update.
+  torch::Tensor eata_loss(const torch::Tensor& logits);
+  /// SAR's two passes and its update; false when the loss was not finite.
+  bool sar_update(const torch::Tensor& x, const torch::Tensor& logits);
+  bool check_finite(const torch::Tensor& value);
   void set_norm_training(bool training);
   void make_optimizer();
   Classifier& model_;
@@ -96,6 +139,10 @@ class SelfLearner {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t steps_ = 0;
   std::string reason_;
+  torch::Tensor mean_probs_;                        // EATA's p̄ (undefined until a sample is kept)
+  std::vector<torch::Tensor> fisher_, anchors_;     // EATA's F and θ0
+  std::optional<double> entropy_ema_;               // SAR's moving average of the second loss
+  int64_t selected_ = 0, recoveries_ = 0;
 };
 
 }  // namespace robustlab::adaptation
