@@ -77,6 +77,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
     std::string subset;
     std::string select = "none";
     std::string preset;
+    std::string protocol = "reset-each-shift";
+    bool no_reset = false;
     int64_t baseline_run = 0;
     evaluation::CorruptionEvalOptions eval;
   };
@@ -124,8 +126,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--epochs", f->eval.epochs,
                   "Self-learning: passes over each corruption and severity; the error is that of the last pass")
       ->capture_default_str();
-  auto* no_reset_flag = cmd->add_flag("!--no-reset", f->eval.reset_per_corruption,
-                "Self-learning: adapt continually across corruptions instead of from the original weights each time");
+  auto* protocol_flag =
+      cmd->add_option("--protocol", f->protocol,
+                      "With --corruptions and adaptation: reset-each-shift (every corruption and severity from the "
+                      "original weights), continual (one learner through them in order) or mixed (all their images "
+                      "shuffled into one stream)")
+          ->capture_default_str();
+  auto* no_reset_flag = cmd->add_flag("--no-reset", f->no_reset, "The same as --protocol continual");
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
   cmd->add_option("--corrupted-dir", f->corrupted_dir,
                   "Evaluate on pre-generated images in the ImageNet-C layout <dir>/<corruption>/<severity>/<class>/ "
@@ -152,8 +159,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
       if (optimizer_flag->count() > 0) f->eval.self_learning.optimizer = given.self_learning.optimizer;
       if (lr_flag->count() > 0) f->eval.self_learning.lr = given.self_learning.lr;
       if (q_flag->count() > 0) f->eval.self_learning.q = given.self_learning.q;
-      if (no_reset_flag->count() > 0) f->eval.reset_per_corruption = given.reset_per_corruption;
+      if (protocol_flag->count() == 0 && no_reset_flag->count() == 0) f->protocol = to_string(f->eval.protocol);
     }
+    f->eval.protocol = evaluation::parse_protocol(f->no_reset ? "continual" : f->protocol);
     if (f->select != "none" && f->select != "dev")
       throw InvalidArgument("eval: unknown --select '" + f->select + "' (expected none or dev)");
     if (f->select == "dev" && f->eval.adapt != evaluation::Adapt::kSelfLearning)
@@ -178,13 +186,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
     if (!f->subset.empty()) config["subset"] = f->subset;
     const auto& sl = f->eval.self_learning;
     config["adapt"] = f->eval.method();
+    if (f->eval.adapt != evaluation::Adapt::kNone) config["protocol"] = to_string(f->eval.protocol);
     if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
     if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
       config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
                                  {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
                                  {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
                                  {"epochs", f->eval.epochs},
-                                 {"reset_per_corruption", f->eval.reset_per_corruption},
                                  {"preset", f->preset}, {"select", f->select}};
     if (!f->corruptions.empty()) {
       if (!f->corrupted_dir.empty()) config["corrupted_dir"] = f->corrupted_dir;
@@ -197,9 +205,10 @@ void add_eval_command(CLI::App& app, Globals& g) {
       const auto before = interrupted_run(store, "eval", config);
       const auto stored = before ? stored_corruption_errors(store, before->id) : std::vector<evaluation::CorruptionError>{};
       if (!stored.empty()) {
-        if (f->eval.adapt == evaluation::Adapt::kSelfLearning && !f->eval.reset_per_corruption) {
-          log_warning("run ", before->id, " with these settings was interrupted, but continual self-learning cannot "
-                      "resume; measuring every condition again");
+        if ((f->eval.adapt == evaluation::Adapt::kSelfLearning && f->eval.protocol == evaluation::Protocol::kContinual) ||
+            (f->eval.adapt != evaluation::Adapt::kNone && f->eval.protocol == evaluation::Protocol::kMixed)) {
+          log_warning("run ", before->id, " with these settings was interrupted, but a ", to_string(f->eval.protocol),
+                      " stream cannot resume; measuring every condition again");
         } else {
           f->eval.done = stored;
           config["resumed_from"] = before->id;

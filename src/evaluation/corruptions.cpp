@@ -3,6 +3,7 @@
 #include "robustlab/evaluation/corruptions.h"
 
 #include <algorithm>
+#include <random>
 
 #include <torch/torch.h>
 
@@ -44,6 +45,21 @@ std::string CorruptionEvalOptions::method() const {
   }
 }
 
+Protocol parse_protocol(const std::string& name) {
+  if (name == "reset-each-shift") return Protocol::kResetEachShift;
+  if (name == "continual") return Protocol::kContinual;
+  if (name == "mixed") return Protocol::kMixed;
+  throw InvalidArgument("unknown protocol '" + name + "' (known: reset-each-shift, continual, mixed)");
+}
+
+std::string to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kResetEachShift: return "reset-each-shift";
+    case Protocol::kContinual: return "continual";
+    default: return "mixed";
+  }
+}
+
 void CorruptionEvalOptions::validate() const {
   for (const auto& name : corruptions) corruptions::find(name);
   for (int s : severities)
@@ -52,9 +68,24 @@ void CorruptionEvalOptions::validate() const {
   if (epochs < 1) throw InvalidArgument("epochs must be >= 1, got " + std::to_string(epochs));
   bn.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
-  if (!done.empty() && adapt == Adapt::kSelfLearning && !reset_per_corruption)
+  if (!done.empty() && adapt != Adapt::kNone && protocol == Protocol::kMixed)
+    throw InvalidArgument("the mixed-domain stream cannot resume: it is one stream over every condition");
+  if (!done.empty() && adapt == Adapt::kSelfLearning && protocol == Protocol::kContinual)
     throw InvalidArgument("continual self-learning cannot resume: its state depends on every earlier condition");
 }
+
+namespace {
+
+/// The logits of one batch under the chosen adaptation (self-learning: predicted, then adapted on).
+torch::Tensor predict_batch(Classifier& model, const torch::Tensor& x, const CorruptionEvalOptions& options,
+                            adaptation::SelfLearner* learner) {
+  if (learner) return learner->step(x);
+  if (options.adapt == Adapt::kBn) return adaptation::predict_bn_adapted(model, x, options.bn);
+  torch::NoGradGuard no_grad;
+  return model.forward(x);
+}
+
+}  // namespace
 
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
                          adaptation::SelfLearner* learner, Progress* progress) {
@@ -79,16 +110,7 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
     for (int64_t start = 0; start < n; start += options.batch_size) learner->step(batch_at(start).x);
   for (int64_t start = 0; start < n; start += options.batch_size) {
     const Batch batch = batch_at(start);
-    torch::Tensor logits;
-    if (learner) {
-      logits = learner->step(batch.x);
-    } else if (options.adapt == Adapt::kBn) {
-      logits = adaptation::predict_bn_adapted(model, batch.x, options.bn);
-    } else {
-      torch::NoGradGuard no_grad;
-      logits = model.forward(batch.x);
-    }
-    wrong += logits.argmax(1).ne(batch.y).sum().item<int64_t>();
+    wrong += predict_batch(model, batch.x, options, learner).argmax(1).ne(batch.y).sum().item<int64_t>();
   }
   return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
 }
@@ -107,6 +129,48 @@ std::vector<torch::Tensor> source_batches(const DatasetPtr& clean, const Corrupt
     batches.push_back(clean->get_batch(indices).x);
   }
   return batches;
+}
+
+/// The mixed-domain protocol: every condition's images in one stream, shuffled with the seed, in
+/// batches that mix corruptions; the errors are then counted per condition.
+std::vector<CorruptionError> mixed_stream(
+    Classifier& model, const CorruptionEvalOptions& options, adaptation::SelfLearner* learner,
+    const std::function<DatasetPtr(const std::string& name, int severity)>& dataset_for) {
+  std::vector<CorruptionError> conditions;
+  std::vector<DatasetPtr> datasets;
+  std::vector<std::pair<int64_t, int64_t>> stream;  // (condition, index in it)
+  for (const auto& name : options.corruptions)
+    for (int severity : options.severities) {
+      const DatasetPtr data = dataset_for(name, severity);
+      if (!data) continue;
+      for (int64_t i = 0; i < data->size(); ++i) stream.emplace_back(static_cast<int64_t>(datasets.size()), i);
+      conditions.push_back({name, severity, 0, data->size()});
+      datasets.push_back(data);
+    }
+  std::mt19937_64 rng(options.seed);
+  std::shuffle(stream.begin(), stream.end(), rng);
+  std::vector<int64_t> wrong(datasets.size(), 0);
+  Progress progress("mixed stream", static_cast<int64_t>(stream.size()));
+  for (size_t start = 0; start < stream.size(); start += static_cast<size_t>(options.batch_size)) {
+    const size_t end = std::min(stream.size(), start + static_cast<size_t>(options.batch_size));
+    std::vector<torch::Tensor> images;
+    std::vector<int64_t> labels;
+    for (size_t k = start; k < end; ++k) {
+      const Example e = datasets[static_cast<size_t>(stream[k].first)]->get(stream[k].second);
+      images.push_back(e.image);
+      labels.push_back(e.label);
+    }
+    const torch::Tensor wrong_now =
+        predict_batch(model, torch::stack(images), options, learner).argmax(1).ne(torch::tensor(labels));
+    for (size_t k = start; k < end; ++k)
+      wrong[static_cast<size_t>(stream[k].first)] += wrong_now[static_cast<int64_t>(k - start)].item<bool>() ? 1 : 0;
+    progress.advance(static_cast<int64_t>(end - start));
+  }
+  progress.finish();
+  if (learner && learner->stopped()) log_warning("mixed stream: ", learner->reason());
+  for (size_t c = 0; c < conditions.size(); ++c)
+    conditions[c].error = conditions[c].count > 0 ? static_cast<double>(wrong[c]) / static_cast<double>(conditions[c].count) : 0;
+  return conditions;
 }
 
 // The loop shared by the on-the-fly and on-disk benchmarks: the clean error (when `clean` is
@@ -139,6 +203,11 @@ std::vector<CorruptionError> run_conditions(
     const CorruptionError* before = measured("clean", 0);
     record(before ? *before : error_on(model, clean, options, learner.get()));
   }
+  if (options.protocol == Protocol::kMixed) {
+    if (learner) learner->reset();
+    for (const CorruptionError& e : mixed_stream(model, options, learner.get(), dataset_for)) record(e);
+    return results;
+  }
   for (const auto& name : options.corruptions)
     for (int severity : options.severities) {
       if (const CorruptionError* before = measured(name, severity)) {
@@ -147,7 +216,7 @@ std::vector<CorruptionError> run_conditions(
       }
       const DatasetPtr data = dataset_for(name, severity);
       if (!data) continue;
-      if (learner && options.reset_per_corruption) learner->reset();
+      if (learner && options.protocol == Protocol::kResetEachShift) learner->reset();
       CorruptionError e = error_on(model, data, options, learner.get());
       if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
       e.corruption = name;

@@ -62,7 +62,7 @@ void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
     sl.lr = 1e-3;
     sl.q = 0.8;
     options.batch_size = 128;
-    options.reset_per_corruption = true;
+    options.protocol = Protocol::kResetEachShift;
     return;
   }
   if (sl.loss == adaptation::Loss::kEntropy || sl.loss == adaptation::Loss::kTent || sl.loss == adaptation::Loss::kEata ||
@@ -75,7 +75,7 @@ void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
     throw InvalidArgument("preset 'benchmark' defines tent/ent, eta/eata, sar and rpl, not '" + options.method() + "'");
   }
   options.batch_size = 64;
-  options.reset_per_corruption = false;
+  options.protocol = Protocol::kContinual;
 }
 
 }  // namespace robustlab::evaluation

@@ -387,7 +387,7 @@ TEST(CliEval, SelectDevChoosesOnTheHeldOutCorruptionsAndStoresTheGrid) {
   EXPECT_EQ(config["self_learning"]["optimizer"], "sgd");
   EXPECT_DOUBLE_EQ(config["self_learning"]["lr"].get<double>(), 0.002);
   EXPECT_EQ(config["batch_size"], 8);  // given explicitly: wins over the preset's 128
-  EXPECT_EQ(config["self_learning"]["reset_per_corruption"], true);
+  EXPECT_EQ(config["protocol"], "reset-each-shift");
 }
 
 TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
@@ -430,14 +430,28 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   EXPECT_EQ(store.results({.metric = "error"}).back().row.condition["adapt"], "bn");
 
   // Bad input: unknown methods and parameter sets.
-  o = run(base + " --corruptions fog --adapt tent");
+  o = run(base + " --corruptions fog --adapt cotta");
   EXPECT_EQ(o.code, 2);
-  EXPECT_NE(o.out.find("unknown adaptation 'tent'"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("unknown adaptation 'cotta'"), std::string::npos) << o.out;
   o = run(base + " --corruptions fog --adapt rpl --adapt-params everything");
   EXPECT_EQ(o.code, 2);
   o = run(base + " --corruptions fog --adapt soft-pl");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("teacher copy"), std::string::npos) << o.out;
+  o = run(base + " --corruptions fog --adapt tent --protocol sideways");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown protocol 'sideways'"), std::string::npos) << o.out;
+
+  // The benchmark's methods and protocols: EATA (its Fisher from the clean images) on a mixed stream.
+  o = run(base + " --corruptions fog,contrast --severities 5 --adapt eata --protocol mixed --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto config = store.runs().back().config;
+  EXPECT_EQ(config["adapt"], "eata");
+  EXPECT_EQ(config["protocol"], "mixed");
+  int conditions = 0;
+  for (const auto& r : store.results({.run_id = store.runs().back().id, .metric = "error"}))
+    if (r.row.condition.value("severity", 0) == 5) ++conditions;
+  EXPECT_EQ(conditions, 2);
 }
 
 // The first `n` Fashion-MNIST test images as an image folder <root>/<label>/<index>.png.

@@ -66,7 +66,7 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   options.set_method("rpl");
   EXPECT_EQ(options.method(), "rpl");
   EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);
-  EXPECT_THROW(options.set_method("tent"), InvalidArgument);
+  EXPECT_THROW(options.set_method("cotta"), InvalidArgument);
 }
 
 TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
@@ -95,8 +95,48 @@ TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
   EXPECT_DOUBLE_EQ(results[2].error, 0.125);
   EXPECT_DOUBLE_EQ(results[1].error, 0.5);  // measured: all-zero logits predict class 0
   options.set_method("rpl");
-  options.reset_per_corruption = false;
+  options.protocol = Protocol::kContinual;
   EXPECT_THROW(options.validate(), InvalidArgument);  // continual adaptation cannot skip conditions
+}
+
+TEST(CorruptionBenchmark, TheMixedStreamCountsEveryConditionAndMixesThem) {
+  torch::manual_seed(3);
+  ZooClassifier model(ZooConfig{.arch = "small_cnn"});
+  model.set_training(false);
+  auto data = std::make_shared<TensorDataset>(torch::rand({10, 1, 28, 28}), torch::arange(10) % 10,
+                                              std::vector<std::string>(10, "c"), "toy");
+  CorruptionEvalOptions options;
+  options.corruptions = {"brightness", "contrast", "fog"};
+  options.severities = {2, 5};
+  options.batch_size = 4;
+  // Without adaptation the order cannot matter: the per-condition errors of the shuffled stream
+  // are those of the conditions one by one.
+  const auto separate = evaluate_corruptions(model, data, options);
+  options.protocol = Protocol::kMixed;
+  const auto mixed = evaluate_corruptions(model, data, options);
+  ASSERT_EQ(mixed.size(), separate.size());
+  for (size_t i = 0; i < mixed.size(); ++i) {
+    EXPECT_EQ(mixed[i].corruption, separate[i].corruption);
+    EXPECT_EQ(mixed[i].severity, separate[i].severity);
+    EXPECT_EQ(mixed[i].count, 10);
+    EXPECT_DOUBLE_EQ(mixed[i].error, separate[i].error) << mixed[i].corruption << " " << mixed[i].severity;
+  }
+  // With a learner the stream is one: its batches (4 images) mix conditions, so the results differ
+  // from continual adaptation in condition order, and the stream cannot resume.
+  options.set_method("tent");
+  options.self_learning.lr = 0.5;
+  options.self_learning.optimizer = "sgd";
+  const auto mixed_tent = evaluate_corruptions(model, data, options);
+  options.protocol = Protocol::kContinual;
+  const auto continual_tent = evaluate_corruptions(model, data, options);
+  double differ = 0;
+  for (size_t i = 1; i < mixed_tent.size(); ++i) differ += std::abs(mixed_tent[i].error - continual_tent[i].error);
+  EXPECT_GT(differ, 0);
+  options.protocol = Protocol::kMixed;
+  options.done = {{"fog", 5, 0.5, 10}};
+  EXPECT_THROW(options.validate(), InvalidArgument);
+  EXPECT_EQ(parse_protocol("mixed"), Protocol::kMixed);
+  EXPECT_THROW(parse_protocol("gradual-ish"), InvalidArgument);
 }
 
 TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {

@@ -87,7 +87,7 @@ TEST(Presets, SetThePublishedValuesAndNameWhatIsMissing) {
   EXPECT_EQ(o.self_learning.optimizer, "sgd");
   EXPECT_DOUBLE_EQ(o.self_learning.lr, 2.5e-4);
   EXPECT_EQ(o.batch_size, 64);
-  EXPECT_FALSE(o.reset_per_corruption);  // the benchmark's continual setting
+  EXPECT_EQ(o.protocol, Protocol::kContinual);  // the benchmark's continual setting
   o.set_method("rpl");
   apply_preset("benchmark", o);
   EXPECT_DOUBLE_EQ(o.self_learning.lr, 5e-4);
@@ -95,7 +95,7 @@ TEST(Presets, SetThePublishedValuesAndNameWhatIsMissing) {
   EXPECT_DOUBLE_EQ(o.self_learning.lr, 1e-3);
   EXPECT_DOUBLE_EQ(o.self_learning.q, 0.8);
   EXPECT_EQ(o.batch_size, 128);
-  EXPECT_TRUE(o.reset_per_corruption);
+  EXPECT_EQ(o.protocol, Protocol::kResetEachShift);
   o.set_method("hard-pl");
   EXPECT_THROW(apply_preset("benchmark", o), InvalidArgument);
   EXPECT_THROW(apply_preset("tent2021", o), InvalidArgument);

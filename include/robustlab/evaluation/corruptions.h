@@ -23,6 +23,15 @@ namespace robustlab::evaluation {
 
 enum class Adapt { kNone, kBn, kSelfLearning };
 
+/// How the test stream runs over the conditions (the TTA benchmark's settings, tta.md §3.2):
+/// reset-each-shift = each corruption and severity from the original weights (the papers'
+/// protocol); continual = one learner through them in order, never reset; mixed = every
+/// condition's images shuffled into one stream (batches mix corruptions), errors counted per
+/// condition.
+enum class Protocol { kResetEachShift, kContinual, kMixed };
+Protocol parse_protocol(const std::string& name);  ///< reset-each-shift, continual, mixed
+std::string to_string(Protocol protocol);
+
 struct CorruptionError {
   std::string corruption;  ///< "clean" for the uncorrupted data
   int severity = 0;        ///< 0 for clean
@@ -38,9 +47,7 @@ struct CorruptionEvalOptions {
   Adapt adapt = Adapt::kNone;
   adaptation::BnOptions bn;                     ///< for kBn
   adaptation::SelfLearningOptions self_learning;  ///< for kSelfLearning (the loss says which method)
-  /// Self-learning: start every corruption and severity from the original weights (the papers'
-  /// protocol); false adapts continually across them.
-  bool reset_per_corruption = true;
+  Protocol protocol = Protocol::kResetEachShift;
   /// Self-learning: passes over each corruption and severity (1: online). With more, the first
   /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
   int64_t epochs = 1;
@@ -49,7 +56,7 @@ struct CorruptionEvalOptions {
   corruptions::Options corruption;
   /// Conditions an earlier, interrupted run already measured (resuming it): they are not
   /// evaluated again, and are returned (and passed to on_result) with these errors. Not possible
-  /// with continual self-learning (reset_per_corruption false), whose state depends on them.
+  /// with continual self-learning or the mixed stream, whose state depends on them.
   std::vector<CorruptionError> done;
   /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
   /// loss); throws InvalidArgument for other names.
@@ -69,7 +76,7 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
 /// fly; `on_result` sees each as it is measured (to store it). Images are corrupted with streams
 /// from (seed, image index), so every method sees the same corrupted images. Self-learning
 /// adapts on each corruption and severity from the original weights (unless
-/// reset_per_corruption is false); the clean error is measured with the same method.
+/// the protocol is continual; one shuffled stream when mixed); the clean error is measured with the same method.
 std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const DatasetPtr& clean,
                                                   const CorruptionEvalOptions& options,
                                                   const std::function<void(const CorruptionError&)>& on_result = {});
