@@ -35,7 +35,8 @@ namespace {
 // choose, on the four held-out dev corruptions (docs/adaptation.md has the selection).
 const adaptation::SelfLearningOptions kSelfLearning{};
 
-const std::vector<std::string> kSections = {"clean", "attacks", "corruptions", "identifiability", "disentanglement", "objects"};
+const std::vector<std::string> kSections = {"clean",           "attacks",         "corruptions", "continual",
+                                            "identifiability", "disentanglement", "objects"};
 
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
@@ -127,8 +128,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--only", f->only,
-                  "Run only these sections (comma-separated): clean, attacks, corruptions, identifiability, "
-                  "disentanglement, objects");
+                  "Run only these sections (comma-separated): clean, attacks, corruptions, continual, "
+                  "identifiability, disentanglement, objects");
   cmd->add_option("--skip", f->skip, "Skip these sections (comma-separated)");
   cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
       ->check(CLI::PositiveNumber)
@@ -144,7 +145,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     const std::set<std::string> sections = chosen_sections(f->only, f->skip);
     if (!sections.count("attacks")) f->attack_limit = 0;
     if (!sections.count("corruptions")) f->corruption_limit = 0;
-    const bool needs_model = sections.count("clean") || f->attack_limit > 0 || f->corruption_limit > 0;
+    const bool needs_model =
+        sections.count("clean") || sections.count("continual") || f->attack_limit > 0 || f->corruption_limit > 0;
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
     nlohmann::json config = {{"model", f->model.model.to_json()}, {"train", f->model.train.to_json()},
@@ -238,6 +240,40 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           columns.push_back({method, summary});
         }
       }
+      // The TTA benchmark's continual setting (tta.md §3.2): one stream through the 15 corruptions
+      // at severity 5 in the benchmark order, batches of 64, never reset; source and BN rows, then
+      // every gradient method with the library's defaults (Adam, lr 1e-2).
+      std::vector<CorruptionColumn> continual;
+      if (sections.count("continual")) {
+        DatasetOptions subset = f->data;
+        subset.subset.limit = std::max<int64_t>(f->corruption_limit, 1);
+        const DatasetPtr clean = open_dataset(subset);
+        const std::string dataset = "fashion-mnist-c/" + clean->name();
+        std::map<std::string, double> baseline;
+        double baseline_clean = 0;
+        for (const std::string method : {"none", "bn", "tent", "eta", "eata", "sar", "rpl"}) {
+          evaluation::CorruptionEvalOptions options;
+          options.set_method(method);
+          options.seed = g.seed;
+          options.severities = {5};
+          options.batch_size = 64;
+          options.protocol = evaluation::Protocol::kContinual;
+          const auto errors = evaluation::evaluate_corruptions(
+              *dm->model, clean, options, [&](const evaluation::CorruptionError& e) {
+                store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
+                                                          {"adapt", method}, {"protocol", "continual"}}, "error", e.error, e.count}});
+              });
+          if (method == "none") {
+            baseline = evaluation::mean_errors(errors);
+            baseline_clean = errors.front().error;
+          }
+          const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
+          store.add_results(run, ce_rows(model, dataset, {{"adapt", method}, {"protocol", "continual"},
+                                                          {"baseline", "default model, no adaptation"}},
+                                         summary, clean->size()));
+          continual.push_back({method, summary});
+        }
+      }
       std::vector<SyntheticSummary> identifiability;
       if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
       std::vector<DisentanglementRow> disentanglement;
@@ -246,6 +282,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       if (sections.count("objects")) objects = objects_section(store, run, g.seed, f->objects_steps);
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
+        nlohmann::json cont = nlohmann::json::object();
+        for (const auto& c : continual) cont[c.method] = {{"mean_error", c.summary.mean_error}, {"mce", c.summary.mce}};
+        out["continual"] = cont;
         if (dm) {
           out["model"] = model;
           out["checkpoint"] = dm->checkpoint.string();
@@ -284,6 +323,13 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                     << " test images, batches of 64 (error; mCE relative to the model without adaptation; ENT "
                        "and RPL online, Adam lr 1e-2, BN affine parameters; frost with procedural textures)\n";
           print_corruption_table(columns);
+        }
+        if (!continual.empty()) {
+          std::cout << "\ncontinual test-time adaptation (the TTA benchmark's setting): Fashion-MNIST-C severity 5, "
+                       "first "
+                    << std::max<int64_t>(f->corruption_limit, 1)
+                    << " test images, one stream through the 15 corruptions, batches of 64, Adam lr 1e-2\n";
+          print_corruption_table(continual);
         }
         if (!identifiability.empty()) {
           std::cout << "\ncontrastive identifiability (Zimmermann et al. 2021), n = 5, batch 512, " << f->identify_steps

@@ -268,8 +268,71 @@ std::string section_clean(const std::vector<StoredResult>& results) {
   return single_bars(error, max, "top-1 error", "Clean error per model.", "clean_error.csv", {"model", "error"});
 }
 
+/// The adaptation method of a corruption row with its stream protocol when it is not the default
+/// reset-each-shift: "none", "tent · continual".
+std::string method_label(const nlohmann::json& condition) {
+  const std::string adapt = condition_string(condition, "adapt");
+  const std::string protocol = condition_string(condition, "protocol");
+  return (adapt.empty() ? "none" : adapt) + (protocol.empty() || protocol == "reset-each-shift" ? "" : " · " + protocol);
+}
+
+/// The method × protocol table (mean error over the conditions of each stream) and the error over
+/// a continual or mixed stream, in the order it was measured — where continual methods collapse.
+std::string stream_tables(const std::vector<StoredResult>& results) {
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::pair<double, int>>> means;  // (run·model, method) -> protocol
+  std::set<std::string> protocols;
+  std::map<std::string, std::vector<std::pair<double, double>>> curves;
+  std::vector<std::vector<std::string>> curve_rows;
+  for (const auto& r : results) {
+    const std::string protocol = condition_string(r.row.condition, "protocol");
+    const std::string corruption = condition_string(r.row.condition, "corruption");
+    if (r.row.metric != "error" || protocol.empty() || corruption.empty() || corruption == "clean") continue;
+    const std::string adapt = condition_string(r.row.condition, "adapt");
+    const std::string who = r.row.model + " (run " + std::to_string(r.run_id) + ")";
+    auto& m = means[{who, adapt.empty() ? "none" : adapt}][protocol];
+    m.first += r.row.value;
+    m.second += 1;
+    protocols.insert(protocol);
+    if (protocol != "reset-each-shift") {
+      const std::string series = who + " · " + (adapt.empty() ? "none" : adapt) + " · " + protocol;
+      auto& curve = curves[series];
+      curve.emplace_back(static_cast<double>(curve.size() + 1), r.row.value);
+      curve_rows.push_back({series, std::to_string(curve.size()), corruption,
+                            std::to_string(r.row.condition.value("severity", 0)), num(r.row.value)});
+    }
+  }
+  if (means.empty()) return "";
+  std::ostringstream out;
+  std::vector<std::string> header = {"model", "method"};
+  header.insert(header.end(), protocols.begin(), protocols.end());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, by] : means) {
+    std::vector<std::string> row = {key.first, key.second};
+    for (const auto& p : protocols) {
+      const auto it = by.find(p);
+      row.push_back(it == by.end() ? "" : num(it->second.first / it->second.second));
+    }
+    rows.push_back(row);
+  }
+  out << "<h3>Mean error per method and stream protocol</h3>" << table(header, rows, "method_protocol.csv");
+  if (!curves.empty()) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::pair<double, double>>> points;
+    double last = 1;
+    for (const auto& [name, curve] : curves) {
+      names.push_back(name);
+      points.push_back(curve);
+      last = std::max(last, static_cast<double>(curve.size()));
+    }
+    out << figure(lines(names, points, last, "condition in stream order", "error"),
+                  "Error along continual and mixed streams, condition by condition (a collapsing method climbs).",
+                  csv_link("stream_errors.csv", {"series", "position", "corruption", "severity", "error"}, curve_rows));
+  }
+  return out.str();
+}
+
 std::string section_corruptions(const std::vector<StoredResult>& results) {
-  // (run, model, adapt) -> corruption -> severity -> error
+  // (run, model, method) -> corruption -> severity -> error
   using Key = std::tuple<int64_t, std::string, std::string>;
   std::map<Key, std::map<std::string, std::map<int, double>>> grid;
   std::set<std::string> names;
@@ -278,7 +341,7 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
     const std::string corruption = condition_string(r.row.condition, "corruption");
     if (r.row.metric != "error" || corruption.empty() || corruption == "clean") continue;
     const int severity = r.row.condition.value("severity", 0);
-    grid[{r.run_id, r.row.model, condition_string(r.row.condition, "adapt")}][corruption][severity] = r.row.value;
+    grid[{r.run_id, r.row.model, method_label(r.row.condition)}][corruption][severity] = r.row.value;
     names.insert(corruption);
     severities.insert(severity);
   }
@@ -291,7 +354,7 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
   std::vector<std::vector<std::string>> mean_rows;
   for (const auto& [key, by_corruption] : grid) {
     const auto& [run, model, adapt] = key;
-    const std::string label = model + " · " + (adapt.empty() ? "none" : adapt) + " (run " + std::to_string(run) + ")";
+    const std::string label = model + " · " + adapt + " (run " + std::to_string(run) + ")";
     std::vector<std::string> cols;
     for (int s : severities) cols.push_back("s" + std::to_string(s));
     std::vector<std::vector<double>> values;
@@ -316,7 +379,8 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
       mean_of.push_back(n ? sum / n : std::numeric_limits<double>::quiet_NaN());
     }
     out << figure(heatmap(corruption_list, cols, values), "Error per corruption and severity: " + label + ".",
-                  csv_link("corruption_errors_run" + std::to_string(run) + "_" + (adapt.empty() ? "none" : adapt) + ".csv",
+                  csv_link("corruption_errors_run" + std::to_string(run) + "_" +
+                               adapt.substr(0, adapt.find(' ')) + (adapt.find(' ') == std::string::npos ? "" : "_" + adapt.substr(adapt.rfind(' ') + 1)) + ".csv",
                            {"corruption", "severity", "error"}, rows));
     methods.push_back(label);
     means.push_back(mean_of);
@@ -331,8 +395,7 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
   std::set<std::string> ce_names;
   for (const auto& r : results)
     if (r.row.metric == "ce") {
-      const std::string adapt = condition_string(r.row.condition, "adapt");
-      ce[r.row.model + " · " + (adapt.empty() ? "none" : adapt) + " (run " + std::to_string(r.run_id) + ", baseline " +
+      ce[r.row.model + " · " + method_label(r.row.condition) + " (run " + std::to_string(r.run_id) + ", baseline " +
          condition_string(r.row.condition, "baseline") + ")"][condition_string(r.row.condition, "corruption")] = r.row.value;
       ce_names.insert(condition_string(r.row.condition, "corruption"));
     }
@@ -361,12 +424,13 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
   std::vector<std::vector<std::string>> mce_rows;
   for (const auto& r : results)
     if (r.row.metric == "mce" || r.row.metric == "relative_mce")
-      mce_rows.push_back({std::to_string(r.run_id), r.row.model, condition_string(r.row.condition, "adapt"),
+      mce_rows.push_back({std::to_string(r.run_id), r.row.model, method_label(r.row.condition),
                           condition_string(r.row.condition, "baseline"), r.row.metric, num(r.row.value),
                           condition_string(r.row.condition, "frost_textures")});
   if (!mce_rows.empty())
     out << "<h3>mCE per adaptation method</h3>"
         << table({"run", "model", "adapt", "baseline", "metric", "value", "frost textures"}, mce_rows, "mce.csv");
+  out << stream_tables(results);
   return out.str();
 }
 

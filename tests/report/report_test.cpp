@@ -19,6 +19,9 @@ TEST(Report, HasASectionForEachKindOfResult) {
     for (int s = 1; s <= 2; ++s)
       rows.push_back({"m", "fmnist", {{"corruption", c}, {"severity", s}, {"adapt", "bn"}}, "error", 0.1 * s, 100});
   rows.push_back({"m", "fmnist", {{"adapt", "bn"}, {"baseline", "alexnet"}}, "mce", 0.7, 100});
+  for (const char* c : {"fog", "contrast"})  // a continual stream: its own heatmap, table row and curve
+    rows.push_back({"m", "fmnist", {{"corruption", c}, {"severity", 5}, {"adapt", "tent"}, {"protocol", "continual"}},
+                    "error", 0.375, 100});
   rows.push_back({"m", "fmnist", {{"adapt", "bn"}, {"baseline", "alexnet"}, {"corruption", "fog"}}, "ce", 0.61, 100});
   for (int i = 0; i < 4; ++i)
     rows.push_back({"m", "fmnist", {{"attack", "fmn"}, {"norm", "L2"}, {"sample", i}}, "min_norm", 0.5 * (i + 1), 1});
@@ -38,6 +41,11 @@ TEST(Report, HasASectionForEachKindOfResult) {
   EXPECT_TRUE(has(html, "shape_bias.csv"));
   EXPECT_TRUE(has(html, "0.7000"));  // the mCE row
   EXPECT_TRUE(has(html, "ce.csv"));   // CE per corruption
+  EXPECT_TRUE(has(html, "m · tent · continual (run"));
+  EXPECT_TRUE(has(html, "corruption_errors_run1_tent_continual.csv"));
+  EXPECT_TRUE(has(html, "method_protocol.csv"));
+  EXPECT_TRUE(has(html, "stream_errors.csv"));
+  EXPECT_TRUE(has(html, "0.3750"));
   EXPECT_TRUE(has(html, "duration"));
   EXPECT_TRUE(has(html, "&lt;script&gt;m&lt;/script&gt;"));
   EXPECT_FALSE(has(html, "<script>m</script>"));
