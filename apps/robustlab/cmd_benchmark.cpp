@@ -22,6 +22,7 @@
 #include "robustlab/attacks/run.h"
 #include "robustlab/core/log.h"
 #include "robustlab/evaluation/corruptions.h"
+#include "robustlab/evaluation/selection.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/predict.h"
 #include "robustlab/core/error.h"
@@ -143,6 +144,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
   cmd->callback([f, &g] {
     apply_globals(g);
     const std::set<std::string> sections = chosen_sections(f->only, f->skip);
+    const int64_t continual_limit = std::max<int64_t>(f->corruption_limit, 1);  // also with --only continual
     if (!sections.count("attacks")) f->attack_limit = 0;
     if (!sections.count("corruptions")) f->corruption_limit = 0;
     const bool needs_model =
@@ -246,7 +248,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       std::vector<CorruptionColumn> continual;
       if (sections.count("continual")) {
         DatasetOptions subset = f->data;
-        subset.subset.limit = std::max<int64_t>(f->corruption_limit, 1);
+        subset.subset.limit = continual_limit;
         const DatasetPtr clean = open_dataset(subset);
         const std::string dataset = "fashion-mnist-c/" + clean->name();
         std::map<std::string, double> baseline;
@@ -258,6 +260,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           options.severities = {5};
           options.batch_size = 64;
           options.protocol = evaluation::Protocol::kContinual;
+          if (options.adapt == evaluation::Adapt::kSelfLearning) {  // the benchmark's 10-class (CIFAR-10) margins
+            const double lr = options.self_learning.lr;
+            evaluation::apply_cifar10_benchmark(options.self_learning);
+            options.self_learning.lr = lr;  // with the library's learning rate, chosen on the dev corruptions
+          }
           const auto errors = evaluation::evaluate_corruptions(
               *dm->model, clean, options, [&](const evaluation::CorruptionError& e) {
                 store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
@@ -327,8 +334,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         if (!continual.empty()) {
           std::cout << "\ncontinual test-time adaptation (the TTA benchmark's setting): Fashion-MNIST-C severity 5, "
                        "first "
-                    << std::max<int64_t>(f->corruption_limit, 1)
-                    << " test images, one stream through the 15 corruptions, batches of 64, Adam lr 1e-2\n";
+                    << continual_limit << " test images, one stream through the 15 corruptions, batches of 64, Adam lr 1e-2; ETA/EATA with the "
+                       "benchmark's CIFAR-10 margins (diversity 0.4, Fisher weight 1)\n";
           print_corruption_table(continual);
         }
         if (!identifiability.empty()) {

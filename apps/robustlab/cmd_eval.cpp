@@ -108,6 +108,15 @@ void add_eval_command(CLI::App& app, Globals& g) {
       cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
   auto* lr_flag = cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
   auto* q_flag = cmd->add_option("--q", f->eval.self_learning.q, "RPL: GCE exponent q")->capture_default_str();
+  auto* diversity_flag = cmd->add_option("--diversity-margin", f->eval.self_learning.diversity_margin,
+                                         "ETA/EATA: a sample is redundant when |cos(p, moving mean p)| >= this")
+                             ->capture_default_str();
+  auto* fisher_flag =
+      cmd->add_option("--fisher-alpha", f->eval.self_learning.fisher_alpha, "EATA: weight of the Fisher regulariser")
+          ->capture_default_str();
+  cmd->add_option("--entropy-margin", f->eval.self_learning.entropy_margin,
+                  "ETA/EATA/SAR: samples with entropy below this x ln(classes) enter the loss")
+      ->capture_default_str();
   cmd->add_option("--select", f->select,
                   "Self-learning with --corruptions: dev = first choose the optimiser and learning rate among "
                   "{sgd, adam} x {1e-4, 1e-3, 1e-2} by the mean error on the four held-out corruptions (speckle_noise, "
@@ -115,8 +124,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--preset", f->preset,
                   "Self-learning: published settings (explicit flags win): rusak2021 = SGD lr 1e-3, batch 128, q 0.8; "
-                  "benchmark = the TTA benchmark's ImageNet-C yaml (SGD, batch 64, lr 2.5e-4 ent / 5e-4 rpl, "
-                  "continual)");
+                  "benchmark = the TTA benchmark's ImageNet-C yaml (SGD, batch 64, lr 2.5e-4 tent/eta/eata/sar/ent, "
+                  "5e-4 rpl, continual); benchmark-cifar10 = its CIFAR-10-C yaml (Adam lr 1e-3, batch 200, "
+                  "ETA/EATA diversity margin 0.4, EATA Fisher weight 1, continual)");
   cmd->add_option("--steps-per-batch", f->eval.self_learning.steps_per_batch, "Self-learning: updates per batch")
       ->capture_default_str();
   cmd->add_option("--teacher-interval", f->eval.self_learning.teacher_interval,
@@ -159,6 +169,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
       if (optimizer_flag->count() > 0) f->eval.self_learning.optimizer = given.self_learning.optimizer;
       if (lr_flag->count() > 0) f->eval.self_learning.lr = given.self_learning.lr;
       if (q_flag->count() > 0) f->eval.self_learning.q = given.self_learning.q;
+      if (diversity_flag->count() > 0) f->eval.self_learning.diversity_margin = given.self_learning.diversity_margin;
+      if (fisher_flag->count() > 0) f->eval.self_learning.fisher_alpha = given.self_learning.fisher_alpha;
       if (protocol_flag->count() == 0 && no_reset_flag->count() == 0) f->protocol = to_string(f->eval.protocol);
     }
     f->eval.protocol = evaluation::parse_protocol(f->no_reset ? "continual" : f->protocol);
@@ -191,6 +203,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
     if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
       config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
                                  {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
+                                 {"entropy_margin", sl.entropy_margin}, {"diversity_margin", sl.diversity_margin},
+                                 {"fisher_alpha", sl.fisher_alpha},
                                  {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
                                  {"epochs", f->eval.epochs},
                                  {"preset", f->preset}, {"select", f->select}};

@@ -29,6 +29,7 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
     self_learning.loss = adaptation::parse_loss(name == "eta" ? "eata" : name);
     self_learning.adapted = adaptation::Adapted::kNormAffine;
     if (name == "eta") self_learning.fisher_alpha = 0;
+    if (name == "eata" && self_learning.fisher_alpha == 0) self_learning.fisher_alpha = adaptation::SelfLearningOptions{}.fisher_alpha;
   } else {
     throw InvalidArgument("unknown adaptation '" + name +
                           "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar)");

@@ -50,13 +50,28 @@ Selection select_on_dev(const CorruptionEvalOptions& options, const std::vector<
   return selection;
 }
 
+void apply_cifar10_benchmark(adaptation::SelfLearningOptions& sl) {
+  sl.optimizer = "adam";
+  sl.lr = 1e-3;
+  if (sl.loss == adaptation::Loss::kEata) {
+    sl.diversity_margin = 0.4;
+    if (sl.fisher_alpha > 0) sl.fisher_alpha = 1.0;
+  }
+}
+
 void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
-  if (name != "rusak2021" && name != "benchmark")
-    throw InvalidArgument("unknown preset '" + name + "' (known: rusak2021, benchmark)");
+  if (name != "rusak2021" && name != "benchmark" && name != "benchmark-cifar10")
+    throw InvalidArgument("unknown preset '" + name + "' (known: rusak2021, benchmark, benchmark-cifar10)");
   if (options.adapt != Adapt::kSelfLearning)
     throw InvalidArgument("preset '" + name + "' sets self-learning hyper-parameters; choose --adapt ent, hard-pl, "
                           "soft-pl or rpl");
   auto& sl = options.self_learning;
+  if (name == "benchmark-cifar10") {  // cfgs/cifar10_c/*.yaml: Adam lr 1e-3, batch 200, continual
+    apply_cifar10_benchmark(sl);
+    options.batch_size = 200;
+    options.protocol = Protocol::kContinual;
+    return;
+  }
   sl.optimizer = "sgd";
   if (name == "rusak2021") {
     sl.lr = 1e-3;

@@ -101,6 +101,21 @@ TEST(Presets, SetThePublishedValuesAndNameWhatIsMissing) {
   EXPECT_THROW(apply_preset("tent2021", o), InvalidArgument);
   o.set_method("bn");
   EXPECT_THROW(apply_preset("rusak2021", o), InvalidArgument);
+  // The TTA benchmark's CIFAR-10-C yaml: Adam 1e-3, batch 200, EATA's 10-class margins.
+  o.set_method("eata");
+  apply_preset("benchmark-cifar10", o);
+  EXPECT_EQ(o.self_learning.optimizer, "adam");
+  EXPECT_DOUBLE_EQ(o.self_learning.lr, 1e-3);
+  EXPECT_DOUBLE_EQ(o.self_learning.diversity_margin, 0.4);
+  EXPECT_DOUBLE_EQ(o.self_learning.fisher_alpha, 1.0);
+  EXPECT_EQ(o.batch_size, 200);
+  o.set_method("eta");
+  apply_preset("benchmark-cifar10", o);
+  EXPECT_DOUBLE_EQ(o.self_learning.fisher_alpha, 0.0);  // ETA stays without the regulariser
+  EXPECT_EQ(o.method(), "eta");
+  o.set_method("sar");
+  apply_preset("benchmark", o);
+  EXPECT_DOUBLE_EQ(o.self_learning.lr, 2.5e-4);
 }
 
 }  // namespace
