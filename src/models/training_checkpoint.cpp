@@ -14,7 +14,7 @@ torch::serialize::InputArchive open_archive(const std::filesystem::path& path, c
   try {
     archive.load_from(path.string());
   } catch (const c10::Error& e) {
-    throw FormatError(what + ": '" + path.string() + "' is not a " + what + " checkpoint (" +
+    throw FormatError(what + ": checkpoint '" + path.string() + "' is corrupt or not a " + what + " checkpoint (" +
                       first_line(e.what_without_backtrace()) + ")");
   }
   return archive;
