@@ -139,10 +139,14 @@ void add_eval_command(CLI::App& app, Globals& g) {
   auto* protocol_flag =
       cmd->add_option("--protocol", f->protocol,
                       "With --corruptions and adaptation: reset-each-shift (every corruption and severity from the "
-                      "original weights), continual (one learner through them in order) or mixed (all their images "
-                      "shuffled into one stream)")
+                      "original weights), continual (one learner through them in order), mixed (all their images "
+                      "shuffled into one stream) or correlated (continual, each condition ordered by label)")
           ->capture_default_str();
   auto* no_reset_flag = cmd->add_flag("--no-reset", f->no_reset, "The same as --protocol continual");
+  cmd->add_option("--dirichlet", f->eval.dirichlet,
+                  "--protocol correlated: Dirichlet concentration of the label order (0: sorted by label; small values "
+                  "give long single-class runs)")
+      ->capture_default_str();
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
   cmd->add_option("--corrupted-dir", f->corrupted_dir,
                   "Evaluate on pre-generated images in the ImageNet-C layout <dir>/<corruption>/<severity>/<class>/ "
@@ -199,6 +203,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     const auto& sl = f->eval.self_learning;
     config["adapt"] = f->eval.method();
     if (f->eval.adapt != evaluation::Adapt::kNone) config["protocol"] = to_string(f->eval.protocol);
+    if (f->eval.protocol == evaluation::Protocol::kCorrelated) config["dirichlet"] = f->eval.dirichlet;
     if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
     if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
       config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
@@ -219,7 +224,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
       const auto before = interrupted_run(store, "eval", config);
       const auto stored = before ? stored_corruption_errors(store, before->id) : std::vector<evaluation::CorruptionError>{};
       if (!stored.empty()) {
-        if ((f->eval.adapt == evaluation::Adapt::kSelfLearning && f->eval.protocol == evaluation::Protocol::kContinual) ||
+        if ((f->eval.adapt == evaluation::Adapt::kSelfLearning && (f->eval.protocol == evaluation::Protocol::kContinual ||
+                                                                   f->eval.protocol == evaluation::Protocol::kCorrelated)) ||
             (f->eval.adapt != evaluation::Adapt::kNone && f->eval.protocol == evaluation::Protocol::kMixed)) {
           log_warning("run ", before->id, " with these settings was interrupted, but a ", to_string(f->eval.protocol),
                       " stream cannot resume; measuring every condition again");

@@ -3,6 +3,8 @@
 #include "robustlab/evaluation/corruptions.h"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <random>
 
 #include <torch/torch.h>
@@ -50,15 +52,81 @@ Protocol parse_protocol(const std::string& name) {
   if (name == "reset-each-shift") return Protocol::kResetEachShift;
   if (name == "continual") return Protocol::kContinual;
   if (name == "mixed") return Protocol::kMixed;
-  throw InvalidArgument("unknown protocol '" + name + "' (known: reset-each-shift, continual, mixed)");
+  if (name == "correlated") return Protocol::kCorrelated;
+  throw InvalidArgument("unknown protocol '" + name + "' (known: reset-each-shift, continual, mixed, correlated)");
 }
 
 std::string to_string(Protocol protocol) {
   switch (protocol) {
     case Protocol::kResetEachShift: return "reset-each-shift";
     case Protocol::kContinual: return "continual";
+    case Protocol::kCorrelated: return "correlated";
     default: return "mixed";
   }
+}
+
+std::vector<int64_t> correlated_order(const std::vector<int64_t>& labels, double delta, uint64_t seed) {
+  if (!(delta >= 0)) throw InvalidArgument("correlated: delta must be >= 0");
+  std::vector<int64_t> order(labels.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (labels.empty()) return order;
+  if (delta == 0) {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return labels[a] < labels[b]; });
+    return order;
+  }
+  const int64_t n = static_cast<int64_t>(labels.size());
+  const int64_t classes = *std::max_element(labels.begin(), labels.end()) + 1, chunks = classes;
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<std::vector<int64_t>>> by_chunk;  // chunk -> class -> images
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 1000)
+      throw InvalidArgument("correlated: no Dirichlet(" + std::to_string(delta) + ") split of " + std::to_string(n) +
+                            " images into " + std::to_string(chunks) + " chunks of at least 10 (too few images per class)");
+    std::vector<std::vector<int64_t>> chunk(static_cast<size_t>(chunks));
+    by_chunk.assign(static_cast<size_t>(chunks), std::vector<std::vector<int64_t>>(static_cast<size_t>(classes)));
+    size_t smallest = 0;
+    for (int64_t k = 0; k < classes; ++k) {
+      std::vector<int64_t> members;
+      for (int64_t i = 0; i < n; ++i)
+        if (labels[static_cast<size_t>(i)] == k) members.push_back(i);
+      std::shuffle(members.begin(), members.end(), rng);
+      std::vector<double> p(static_cast<size_t>(chunks));
+      double sum = 0;
+      for (auto& v : p) sum += (v = std::gamma_distribution<double>(delta, 1.0)(rng));
+      if (sum == 0) p[std::uniform_int_distribution<size_t>(0, p.size() - 1)(rng)] = sum = 1;  // delta -> 0
+      for (auto& v : p) v /= sum;
+      double balanced = 0;  // chunks that hold N/C images already get none
+      for (size_t j = 0; j < p.size(); ++j) {
+        if (static_cast<double>(chunk[j].size()) >= static_cast<double>(n) / static_cast<double>(chunks)) p[j] = 0;
+        balanced += p[j];
+      }
+      if (balanced > 0)
+        for (auto& v : p) v /= balanced;
+      double cumulative = 0;
+      size_t from = 0;
+      for (size_t j = 0; j < p.size(); ++j) {
+        cumulative += p[j];
+        const size_t to = j + 1 == p.size() ? members.size()
+                                            : std::min(members.size(), static_cast<size_t>(cumulative * static_cast<double>(members.size())));
+        for (size_t m = from; m < std::max(from, to); ++m) {
+          chunk[j].push_back(members[m]);
+          by_chunk[j][static_cast<size_t>(k)].push_back(members[m]);
+        }
+        from = std::max(from, to);
+      }
+      smallest = chunk[0].size();
+      for (const auto& c : chunk) smallest = std::min(smallest, c.size());
+    }
+    if (smallest >= 10) break;
+  }
+  order.clear();
+  for (auto& chunk : by_chunk) {
+    std::vector<int64_t> class_order(static_cast<size_t>(classes));
+    std::iota(class_order.begin(), class_order.end(), 0);
+    std::shuffle(class_order.begin(), class_order.end(), rng);
+    for (int64_t k : class_order) order.insert(order.end(), chunk[static_cast<size_t>(k)].begin(), chunk[static_cast<size_t>(k)].end());
+  }
+  return order;
 }
 
 void CorruptionEvalOptions::validate() const {
@@ -71,7 +139,10 @@ void CorruptionEvalOptions::validate() const {
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
   if (!done.empty() && adapt != Adapt::kNone && protocol == Protocol::kMixed)
     throw InvalidArgument("the mixed-domain stream cannot resume: it is one stream over every condition");
-  if (!done.empty() && adapt == Adapt::kSelfLearning && protocol == Protocol::kContinual)
+  if (!(dirichlet >= 0) || !std::isfinite(dirichlet))
+    throw InvalidArgument("the Dirichlet concentration must be >= 0, got " + std::to_string(dirichlet));
+  if (!done.empty() && adapt == Adapt::kSelfLearning &&
+      (protocol == Protocol::kContinual || protocol == Protocol::kCorrelated))
     throw InvalidArgument("continual self-learning cannot resume: its state depends on every earlier condition");
 }
 
@@ -176,9 +247,11 @@ std::vector<CorruptionError> mixed_stream(
 
 // The loop shared by the on-the-fly and on-disk benchmarks: the clean error (when `clean` is
 // given), then every corruption and severity whose dataset `dataset_for` provides (null: skip),
-// with one self-learner reset before each unless continual.
+// with one self-learner reset before each under reset-each-shift. `clean_order`: the conditions
+// hold the clean images in the clean order (on the fly), so their labels come from `clean`.
 std::vector<CorruptionError> run_conditions(
-    Classifier& model, const DatasetPtr& clean, const CorruptionEvalOptions& options, const std::string& label,
+    Classifier& model, const DatasetPtr& clean, bool clean_order, const CorruptionEvalOptions& options,
+    const std::string& label,
     const std::function<DatasetPtr(const std::string& name, int severity)>& dataset_for,
     const std::function<void(const CorruptionError&)>& on_result) {
   std::vector<CorruptionError> results;
@@ -215,8 +288,14 @@ std::vector<CorruptionError> run_conditions(
         record(*before);
         continue;
       }
-      const DatasetPtr data = dataset_for(name, severity);
+      DatasetPtr data = dataset_for(name, severity);
       if (!data) continue;
+      if (options.protocol == Protocol::kCorrelated) {
+        std::vector<int64_t> labels;  // the on-the-fly conditions keep the clean images' order and labels
+        const Dataset& source = clean_order && clean ? *clean : *data;
+        for (int64_t i = 0; i < data->size(); ++i) labels.push_back(source.get(i).label);
+        data = std::make_shared<SubsetDataset>(data, correlated_order(labels, options.dirichlet, options.seed));
+      }
       if (learner && options.protocol == Protocol::kResetEachShift) learner->reset();
       CorruptionError e = error_on(model, data, options, learner.get());
       if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
@@ -234,7 +313,7 @@ std::vector<CorruptionError> evaluate_corruptions(Classifier& model, const Datas
                                                   const std::function<void(const CorruptionError&)>& on_result) {
   options.validate();
   return run_conditions(
-      model, clean, options, "corruptions",
+      model, clean, /*clean_order=*/true, options, "corruptions",
       [&](const std::string& name, int severity) -> DatasetPtr {
         return std::make_shared<corruptions::CorruptedDataset>(clean, name, severity, options.seed, options.corruption);
       },
@@ -278,7 +357,7 @@ std::vector<CorruptionError> evaluate_corrupted_folder(Classifier& model, const 
   std::string loaded;  // the CIFAR-C corruption whose images are in memory (all 5 severities)
   torch::Tensor images;
   return run_conditions(
-      model, clean, options, "corrupted folder",
+      model, clean, /*clean_order=*/false, options, "corrupted folder",
       [&](const std::string& name, int severity) -> DatasetPtr {
         if (!npy) {
           const auto dir = root / name / std::to_string(severity);

@@ -139,6 +139,40 @@ TEST(CorruptionBenchmark, TheMixedStreamCountsEveryConditionAndMixesThem) {
   EXPECT_THROW(parse_protocol("gradual-ish"), InvalidArgument);
 }
 
+TEST(CorrelatedOrder, SortsByLabelOrDrawsDirichletRuns) {
+  std::vector<int64_t> labels;
+  for (int i = 0; i < 300; ++i) labels.push_back((i * 7) % 10);  // 30 images per class, interleaved
+  auto switches = [&](const std::vector<int64_t>& order) {
+    int count = 0;
+    for (size_t i = 1; i < order.size(); ++i) count += labels[order[i]] != labels[order[i - 1]];
+    return count;
+  };
+  auto is_permutation = [&](std::vector<int64_t> order) {
+    std::sort(order.begin(), order.end());
+    for (size_t i = 0; i < order.size(); ++i)
+      if (order[i] != static_cast<int64_t>(i)) return false;
+    return order.size() == labels.size();
+  };
+  // delta 0: sorted by label, stable.
+  const auto sorted = correlated_order(labels, 0, 1);
+  EXPECT_TRUE(is_permutation(sorted));
+  EXPECT_EQ(switches(sorted), 9);
+  for (size_t i = 1; i < sorted.size(); ++i)
+    if (labels[sorted[i]] == labels[sorted[i - 1]]) EXPECT_LT(sorted[i - 1], sorted[i]);
+  // Small delta: each class lands in few chunks, so the stream has few long single-class runs;
+  // large delta spreads every class over every chunk. Deterministic per seed.
+  const auto peaked = correlated_order(labels, 0.01, 2), flat = correlated_order(labels, 1000, 2);
+  EXPECT_TRUE(is_permutation(peaked));
+  EXPECT_TRUE(is_permutation(flat));
+  EXPECT_EQ(peaked, correlated_order(labels, 0.01, 2));
+  EXPECT_NE(peaked, correlated_order(labels, 0.01, 3));
+  EXPECT_LT(switches(peaked), 30);
+  EXPECT_GT(switches(flat), 60);
+  // Every chunk needs 10 images: 10 classes of 5 cannot be split so.
+  EXPECT_THROW(correlated_order(std::vector<int64_t>(labels.begin(), labels.begin() + 50), 0.1, 0), InvalidArgument);
+  EXPECT_EQ(parse_protocol("correlated"), Protocol::kCorrelated);
+}
+
 TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {
   torch::manual_seed(0);
   ZooClassifier model(ZooConfig{.arch = "small_cnn"});

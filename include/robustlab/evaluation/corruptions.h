@@ -27,9 +27,19 @@ enum class Adapt { kNone, kBn, kSelfLearning };
 /// reset-each-shift = each corruption and severity from the original weights (the papers'
 /// protocol); continual = one learner through them in order, never reset; mixed = every
 /// condition's images shuffled into one stream (batches mix corruptions), errors counted per
-/// condition.
-enum class Protocol { kResetEachShift, kContinual, kMixed };
-Protocol parse_protocol(const std::string& name);  ///< reset-each-shift, continual, mixed
+/// condition; correlated = continual, with each condition's images ordered by label as the
+/// benchmark's "correlated" setting does (correlated_order).
+enum class Protocol { kResetEachShift, kContinual, kMixed, kCorrelated };
+Protocol parse_protocol(const std::string& name);  ///< reset-each-shift, continual, mixed, correlated
+
+/// The benchmark's temporally correlated order of a test set (sort_by_dirichlet, after NOTE, Gong
+/// et al. 2022): with delta > 0, split the images into as many chunks as classes, each class spread
+/// over the chunks by Dirichlet(delta) proportions (chunks already holding N/C images get none),
+/// redrawn until every chunk holds at least 10 images; then chunk by chunk, its classes in random
+/// order. delta = 0 sorts by label (stable). Small delta gives long single-class runs (label
+/// shift). Deterministic in `seed`; throws InvalidArgument when no draw of 1000 satisfies the
+/// chunk size (fewer than 10 images per class on average).
+std::vector<int64_t> correlated_order(const std::vector<int64_t>& labels, double delta, uint64_t seed);
 std::string to_string(Protocol protocol);
 
 struct CorruptionError {
@@ -48,6 +58,7 @@ struct CorruptionEvalOptions {
   adaptation::BnOptions bn;                     ///< for kBn
   adaptation::SelfLearningOptions self_learning;  ///< for kSelfLearning (the loss says which method)
   Protocol protocol = Protocol::kResetEachShift;
+  double dirichlet = 0;  ///< correlated: the Dirichlet concentration delta (0: sorted by label)
   /// Self-learning: passes over each corruption and severity (1: online). With more, the first
   /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
   int64_t epochs = 1;
@@ -56,7 +67,7 @@ struct CorruptionEvalOptions {
   corruptions::Options corruption;
   /// Conditions an earlier, interrupted run already measured (resuming it): they are not
   /// evaluated again, and are returned (and passed to on_result) with these errors. Not possible
-  /// with continual self-learning or the mixed stream, whose state depends on them.
+  /// with continual self-learning or the mixed and correlated streams, whose state depends on them.
   std::vector<CorruptionError> done;
   /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
   /// loss); throws InvalidArgument for other names.
