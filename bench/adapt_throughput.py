@@ -6,7 +6,10 @@ of 128, on two models: the reference Fashion-MNIST CNN (TorchScript) and ResNet-
 2016, §4.2; the default model of `robustlab benchmark`, built here as robustlab's zoo builds it:
 3x3 stem of 16 channels, three stages of three basic blocks with 16/32/64 channels, 1x1
 projection shortcuts). Prints images/s for 1 and 2 threads.
-Usage: /usr/bin/python3 bench/adapt_throughput.py [path to fmnist_cnn.pt]"""
+With --tta: the TTA benchmark's methods of bench/adapt_bench.cpp's BM_TtaMethod instead (TENT,
+EATA, SAR on ResNet-20, batches of 64, 2 threads, every sample kept by the filters as there).
+Usage: /usr/bin/python3 bench/adapt_throughput.py [--tta] [path to fmnist_cnn.pt]"""
+import math
 import os
 import sys
 import time
@@ -14,7 +17,9 @@ import time
 import torch
 import torch.nn as nn
 
-MODEL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+TTA = "--tta" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "--tta"]
+MODEL = ARGS[0] if ARGS else os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "reference", "fmn", "fmnist_cnn.pt")
 
 
@@ -54,13 +59,90 @@ def batch_norms(model):
     return [m for m in model.modules() if getattr(m, "original_name", type(m).__name__) == "BatchNorm2d"]
 
 
-def measure(fn, seconds=3.0):
+def measure(fn, seconds=3.0, batch=128):
     fn()  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         fn()
-        done += 128
+        done += batch
     return done / (time.perf_counter() - start)
+
+
+def entropy(logits):
+    return -(logits.softmax(1) * logits.log_softmax(1)).sum(1)
+
+
+def tta():
+    """TENT, EATA and SAR steps as the TTA benchmark writes them (methods/tent.py, eata.py, sar.py)."""
+    torch.set_num_threads(2)
+    x = torch.rand(64, 1, 28, 28)
+    for method in ("tent", "eata", "sar"):
+        torch.manual_seed(0)
+        model = ResNet20()
+        model.train()
+        params = [p for m in batch_norms(model) for p in (m.weight, m.bias)]
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in params:
+            p.requires_grad_(True)
+        opt = torch.optim.SGD(params, lr=2.5e-4, momentum=0.9, nesterov=method != "sar")
+        margin, state = 2 * math.log(10), {"probs": None}
+        fisher = []
+        if method == "eata":
+            for p in params:
+                p.grad = None
+            for _ in range(4):
+                out = model(x)
+                torch.nn.functional.cross_entropy(out, out.argmax(1)).backward()
+            fisher = [(p.grad.detach() ** 2 / 4, p.detach().clone()) for p in params]
+            opt.zero_grad()
+
+        def tent_step():
+            loss = entropy(model(x)).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        def eata_step():
+            out = model(x)
+            ent = entropy(out)
+            keep = torch.where(ent < margin)[0]
+            probs = out[keep].softmax(1)
+            if state["probs"] is not None:
+                cos = torch.nn.functional.cosine_similarity(state["probs"].unsqueeze(0), probs, dim=1)
+                keep2 = torch.where(cos.abs() < 1.1)[0]
+                keep, probs = keep[keep2], probs[keep2]
+            with torch.no_grad():
+                m = probs.mean(0)
+                state["probs"] = m if state["probs"] is None else 0.9 * state["probs"] + 0.1 * m
+            e = ent[keep]
+            loss = (e * torch.exp(margin - e.detach())).mean()
+            loss = loss + sum(2000 * (f * (p - a) ** 2).sum() for p, (f, a) in zip(params, fisher))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        def sar_step():
+            opt.zero_grad()
+            out = model(x)
+            ent = entropy(out)
+            keep = torch.where(ent < margin)[0]
+            ent[keep].mean().backward()
+            with torch.no_grad():
+                norm = torch.norm(torch.stack([p.grad.norm(2) for p in params]), 2)
+                saved = [p.detach().clone() for p in params]
+                for p in params:
+                    p.add_(p.grad * (0.05 / (norm + 1e-12)))
+            opt.zero_grad()
+            ent2 = entropy(model(x))[keep]
+            ent2[torch.where(ent2 < margin)[0]].mean().backward()
+            with torch.no_grad():
+                for p, s in zip(params, saved):
+                    p.copy_(s)
+            opt.step()
+
+        step = {"tent": tent_step, "eata": eata_step, "sar": sar_step}[method]
+        print(f"pytorch-python resnet20 threads=2 {method}: {measure(step, batch=64):.0f} images/s")
 
 
 def main():
@@ -99,4 +181,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    tta() if TTA else main()
