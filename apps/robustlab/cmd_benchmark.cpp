@@ -253,7 +253,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         const std::string dataset = "fashion-mnist-c/" + clean->name();
         std::map<std::string, double> baseline;
         double baseline_clean = 0;
-        for (const std::string method : {"none", "bn", "tent", "eta", "eata", "sar", "rpl"}) {
+        for (const std::string method : {"none", "bn", "tent", "eta", "eata", "sar", "rpl", "lame"}) {
           evaluation::CorruptionEvalOptions options;
           options.set_method(method);
           options.seed = g.seed;

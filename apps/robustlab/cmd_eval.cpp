@@ -97,7 +97,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--severities", f->severities, "Severities for --corruptions: 1-5, 3, 1,3,5")->capture_default_str();
   cmd->add_option("--adapt", f->adapt,
                   "Test-time adaptation: none, bn, ent, hard-pl, soft-pl, rpl (Rusak et al.), or the TTA benchmark's "
-                  "tent, eta, eata, sar")
+                  "tent, eta, eata, sar, lame")
       ->capture_default_str();
   cmd->add_option("--bn-prior", f->eval.bn.prior, "BN adaptation: source prior N (0: full adaptation, inf: none)")
       ->capture_default_str();

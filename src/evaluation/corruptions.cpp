@@ -22,6 +22,8 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
     adapt = Adapt::kNone;
   } else if (name == "bn") {
     adapt = Adapt::kBn;
+  } else if (name == "lame") {
+    adapt = Adapt::kLame;
   } else if (name == "ent" || name == "hard-pl" || name == "soft-pl" || name == "rpl") {
     adapt = Adapt::kSelfLearning;
     self_learning.loss = adaptation::parse_loss(name);
@@ -34,7 +36,7 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
     if (name == "eata" && self_learning.fisher_alpha == 0) self_learning.fisher_alpha = adaptation::SelfLearningOptions{}.fisher_alpha;
   } else {
     throw InvalidArgument("unknown adaptation '" + name +
-                          "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar)");
+                          "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar, lame)");
   }
 }
 
@@ -42,6 +44,7 @@ std::string CorruptionEvalOptions::method() const {
   switch (adapt) {
     case Adapt::kNone: return "none";
     case Adapt::kBn: return "bn";
+    case Adapt::kLame: return "lame";
     default:
       if (self_learning.loss == adaptation::Loss::kEata && self_learning.fisher_alpha == 0) return "eta";
       return adaptation::to_string(self_learning.loss);
@@ -136,6 +139,7 @@ void CorruptionEvalOptions::validate() const {
   if (batch_size < 1) throw InvalidArgument("batch size must be >= 1, got " + std::to_string(batch_size));
   if (epochs < 1) throw InvalidArgument("epochs must be >= 1, got " + std::to_string(epochs));
   bn.validate();
+  lame.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
   if (!done.empty() && adapt != Adapt::kNone && protocol == Protocol::kMixed)
     throw InvalidArgument("the mixed-domain stream cannot resume: it is one stream over every condition");
@@ -153,6 +157,7 @@ torch::Tensor predict_batch(Classifier& model, const torch::Tensor& x, const Cor
                             adaptation::SelfLearner* learner) {
   if (learner) return learner->step(x);
   if (options.adapt == Adapt::kBn) return adaptation::predict_bn_adapted(model, x, options.bn);
+  if (options.adapt == Adapt::kLame) return adaptation::predict_lame(model, x, options.lame);
   torch::NoGradGuard no_grad;
   return model.forward(x);
 }

@@ -34,7 +34,7 @@ Classifier::Classifier(Normalization normalization) : normalization_(std::move(n
   }
 }
 
-torch::Tensor Classifier::forward(const torch::Tensor& x) {
+torch::Tensor Classifier::normalized(const torch::Tensor& x) const {
   if (x.dim() != 4) {
     throw ShapeError("Classifier::forward: input must be [N,C,H,W], got " + c10::str(x.sizes()));
   }
@@ -42,8 +42,17 @@ torch::Tensor Classifier::forward(const torch::Tensor& x) {
     throw ShapeError("Classifier::forward: normalisation has " + std::to_string(mean_.size(1)) +
                      " channels, input has " + std::to_string(x.size(1)));
   }
-  const torch::Tensor input = mean_.defined() ? (x - mean_) / std_ : x;
-  return forward_normalized(input);
+  return mean_.defined() ? (x - mean_) / std_ : x;
+}
+
+torch::Tensor Classifier::forward(const torch::Tensor& x) { return forward_normalized(normalized(x)); }
+
+std::pair<torch::Tensor, torch::Tensor> Classifier::features_and_logits(const torch::Tensor& x) {
+  return features_and_logits_normalized(normalized(x));
+}
+
+std::pair<torch::Tensor, torch::Tensor> Classifier::features_and_logits_normalized(const torch::Tensor&) {
+  throw InvalidArgument(description() + " cannot be split into features and a final linear layer");
 }
 
 }  // namespace robustlab

@@ -121,6 +121,17 @@ torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) 
   return logits;
 }
 
+std::pair<torch::Tensor, torch::Tensor> TorchScriptClassifier::features_and_logits_normalized(const torch::Tensor& x) {
+  if (!module_.find_method("features"))
+    throw InvalidArgument("TorchScript model " + origin_ + " has no features method (needed to split it at its final layer)");
+  for (const char* name : {"fc", "head", "classifier"}) {
+    if (!module_.hasattr(name) || !module_.attr(name).isModule()) continue;
+    const torch::Tensor f = module_.run_method("features", x).toTensor();
+    return {f, module_.attr(name).toModule().forward({f}).toTensor()};
+  }
+  throw InvalidArgument("TorchScript model " + origin_ + " has no final layer named fc, head or classifier");
+}
+
 void save_checkpoint(ZooClassifier& model, const fs::path& path, const nlohmann::json& metadata) {
   torch::serialize::OutputArchive archive;
   model.net().save(archive);

@@ -29,11 +29,12 @@ class SmallCnn : public ZooNet {
     fc1_ = register_module("fc1", nn::Linear(64 * side * side, 128));
     fc2_ = register_module("fc2", nn::Linear(128, c.num_classes));
   }
-  torch::Tensor forward(torch::Tensor x) override {
+  torch::Tensor features(torch::Tensor x) override {
     x = torch::max_pool2d(torch::relu(bn1_(conv1_(x))), 2);
     x = torch::max_pool2d(torch::relu(bn2_(conv2_(x))), 2);
-    return fc2_(torch::relu(fc1_(x.flatten(1))));
+    return torch::relu(fc1_(x.flatten(1)));
   }
+  torch::Tensor head(const torch::Tensor& f) override { return fc2_(f); }
 
  private:
   nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
@@ -106,13 +107,13 @@ class ResNet : public ZooNet {
       }
     }
   }
-  torch::Tensor forward(torch::Tensor x) override {
+  torch::Tensor features(torch::Tensor x) override {
     x = torch::relu(stem_bn_(stem_conv_(x)));
     if (imagenet_stem_) x = torch::max_pool2d(x, 3, 2, 1);
     for (auto& block : blocks_) x = block->forward(x);
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-    return fc_(x);
+    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
+  torch::Tensor head(const torch::Tensor& f) override { return fc_(f); }
 
  private:
   bool imagenet_stem_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "robustlab/adaptation/bn.h"
+#include "robustlab/adaptation/lame.h"
 #include "robustlab/adaptation/self_learning.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/corruptions/corruptions.h"
@@ -21,7 +22,7 @@
 
 namespace robustlab::evaluation {
 
-enum class Adapt { kNone, kBn, kSelfLearning };
+enum class Adapt { kNone, kBn, kSelfLearning, kLame };
 
 /// How the test stream runs over the conditions (the TTA benchmark's settings, tta.md §3.2):
 /// reset-each-shift = each corruption and severity from the original weights (the papers'
@@ -56,6 +57,7 @@ struct CorruptionEvalOptions {
   uint64_t seed = 0;         ///< corruption streams
   Adapt adapt = Adapt::kNone;
   adaptation::BnOptions bn;                     ///< for kBn
+  adaptation::LameOptions lame;                 ///< for kLame
   adaptation::SelfLearningOptions self_learning;  ///< for kSelfLearning (the loss says which method)
   Protocol protocol = Protocol::kResetEachShift;
   double dirichlet = 0;  ///< correlated: the Dirichlet concentration delta (0: sorted by label)

@@ -49,6 +49,9 @@ class Classifier {
 
   /// x: [N,C,H,W] float32 in [0,1] -> logits [N,K]. Normalises, then runs the network.
   torch::Tensor forward(const torch::Tensor& x);
+  /// The penultimate features [N, D] (the input of the final linear layer) and the logits, for
+  /// methods that work on features (LAME). Throws InvalidArgument for a model that cannot be split.
+  std::pair<torch::Tensor, torch::Tensor> features_and_logits(const torch::Tensor& x);
 
   /// Number of classes, or -1 while unknown (a TorchScript model before its first forward).
   virtual int64_t num_classes() const = 0;
@@ -66,8 +69,11 @@ class Classifier {
  protected:
   /// The network on normalised input.
   virtual torch::Tensor forward_normalized(const torch::Tensor& x) = 0;
+  /// Features and logits on normalised input; by default the model cannot be split.
+  virtual std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x);
 
  private:
+  torch::Tensor normalized(const torch::Tensor& x) const;
   Normalization normalization_;
   torch::Tensor mean_;  // [1,C,1,1] or undefined
   torch::Tensor std_;

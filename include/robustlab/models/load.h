@@ -33,6 +33,9 @@ class TorchScriptClassifier : public Classifier {
 
  protected:
   torch::Tensor forward_normalized(const torch::Tensor& x) override;
+  /// A module with a `features` method and a final linear child named fc, head or classifier
+  /// (as torchvision's ResNets are written when scripted with such a method).
+  std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override;
 
  private:
   torch::jit::Module module_;

@@ -30,10 +30,13 @@ struct ZooConfig {
 /// "small_cnn", "resnet18", "resnet50", "resnet20".
 const std::vector<std::string>& zoo_architectures();
 
-/// A network of the zoo: a LibTorch module with a forward on normalised input.
+/// A network of the zoo: a LibTorch module with a forward on normalised input, split at its final
+/// linear layer (the penultimate features and the head).
 class ZooNet : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  virtual torch::Tensor features(torch::Tensor x) = 0;
+  virtual torch::Tensor head(const torch::Tensor& features) = 0;
+  torch::Tensor forward(torch::Tensor x) { return head(features(std::move(x))); }
 };
 
 class ZooClassifier : public Classifier {
@@ -55,6 +58,10 @@ class ZooClassifier : public Classifier {
 
  protected:
   torch::Tensor forward_normalized(const torch::Tensor& x) override { return net_->forward(x); }
+  std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override {
+    torch::Tensor f = net_->features(x);
+    return {f, net_->head(f)};
+  }
 
  private:
   ZooConfig config_;
