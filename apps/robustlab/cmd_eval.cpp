@@ -27,7 +27,6 @@ std::string lr_text(double lr) {
 // --select dev: the grid on the held-out corruptions, each candidate's mean error and the choice
 // stored with the run (metric dev_error; selected_lr with the optimiser in its condition), a
 // table printed (unless `quiet`), and `options` set to the best.
-
 evaluation::Candidate select_on_dev(bool quiet, Store& store, int64_t run, const std::string& model, const std::string& dataset,
                    evaluation::CorruptionEvalOptions& options,
                    const std::function<std::vector<evaluation::CorruptionError>(
@@ -224,9 +223,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
       const auto before = interrupted_run(store, "eval", config);
       const auto stored = before ? stored_corruption_errors(store, before->id) : std::vector<evaluation::CorruptionError>{};
       if (!stored.empty()) {
-        if ((f->eval.adapt == evaluation::Adapt::kSelfLearning && (f->eval.protocol == evaluation::Protocol::kContinual ||
-                                                                   f->eval.protocol == evaluation::Protocol::kCorrelated)) ||
-            (f->eval.adapt != evaluation::Adapt::kNone && f->eval.protocol == evaluation::Protocol::kMixed)) {
+        if (!f->eval.resumable()) {
           log_warning("run ", before->id, " with these settings was interrupted, but a ", to_string(f->eval.protocol),
                       " stream cannot resume; measuring every condition again");
         } else {

@@ -10,7 +10,6 @@
 #include "robustlab/core/log.h"
 #include "robustlab/core/paths.h"
 #include "robustlab/core/progress.h"
-#include "robustlab/data/npy.h"
 #include "robustlab/objects/mot.h"
 #include "robustlab/objects/slot_video.h"
 #include "robustlab/objects/vmds.h"
@@ -147,10 +146,7 @@ void add_objects_command(CLI::App& app, Globals& g) {
     const torch::Tensor frames = obj::read_split_frames(pf->data, pf->split);
     std::vector<obj::Video> predictions;
     if (pf->model.empty()) {
-      for (int64_t v = 0; v < frames.size(0); ++v) {
-        const torch::Tensor video = frames[v].permute({0, 3, 1, 2}).to(torch::kFloat32) / 255;
-        predictions.push_back(obj::connected_components_prediction(video, v * 100000));
-      }
+      predictions = obj::connected_components_predictions(frames);
     } else {
       obj::SlotVideo model = obj::load_slot_video(pf->model);
       Progress progress("predict", frames.size(0));

@@ -64,10 +64,7 @@ std::vector<ObjectsRow> objects_section(Store& store, int64_t run, uint64_t seed
     Progress progress("objects " + set, frames.size(0));
     obj::SlotPrediction slots = obj::predict_slot_video(model, frames, seed, [&](int64_t) { progress.advance(); });
     progress.finish();
-    std::vector<obj::Video> components;
-    for (int64_t v = 0; v < frames.size(0); ++v)
-      components.push_back(obj::connected_components_prediction(frames[v].permute({0, 3, 1, 2}).to(torch::kFloat32) / 255,
-                                                                v * 100000));
+    const std::vector<obj::Video> components = obj::connected_components_predictions(frames);
     using Named = std::pair<std::string, const std::vector<obj::Video>*>;
     for (const auto& [name, predictions] : {Named{"slot-video", &slots.videos}, Named{"connected-components", &components}}) {
       ObjectsRow row{name, set, obj::evaluate_mot(gt, *predictions).metrics};

@@ -61,16 +61,12 @@ void SelfLearningOptions::validate() const {
                           "student's own forward pass their gradient is zero");
 }
 
-torch::Tensor entropy_loss(const torch::Tensor& logits) {
-  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1).mean();
-}
-
-torch::Tensor gce_loss(const torch::Tensor& logits, const torch::Tensor& labels, double q) {
-  const torch::Tensor p = torch::softmax(logits, 1).gather(1, labels.unsqueeze(1)).squeeze(1);
-  return ((1 - p.pow(q)) / q).mean();
-}
-
 namespace {
+
+/// Per-sample entropy of softmax(logits).
+torch::Tensor entropies(const torch::Tensor& logits) {
+  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1);
+}
 
 /// SAR leaves the top layers alone: ResNets' layer4 and ViT-B's last three blocks and final norm.
 bool sar_skips(const std::string& name) {
@@ -79,12 +75,14 @@ bool sar_skips(const std::string& name) {
   return name == "norm";
 }
 
-/// Per-sample entropy of softmax(logits).
-torch::Tensor entropies(const torch::Tensor& logits) {
-  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1);
-}
-
 }  // namespace
+
+torch::Tensor entropy_loss(const torch::Tensor& logits) { return entropies(logits).mean(); }
+
+torch::Tensor gce_loss(const torch::Tensor& logits, const torch::Tensor& labels, double q) {
+  const torch::Tensor p = torch::softmax(logits, 1).gather(1, labels.unsqueeze(1)).squeeze(1);
+  return ((1 - p.pow(q)) / q).mean();
+}
 
 SelfLearner::SelfLearner(Classifier& model, SelfLearningOptions options)
     : model_(model), options_(std::move(options)), was_training_(model.is_training()) {
@@ -140,16 +138,25 @@ SelfLearner::~SelfLearner() {
 void SelfLearner::reset() {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(initial_[i]);
-  size_t b = 0;
-  for (NormLayer& l : norms_)
-    for (auto t : {l.running_mean, l.running_var})
-      if (t.defined()) t.copy_(buffers_[b++]);
+  restore_statistics();
   make_optimizer();  // fresh momentum / moment estimates
   if (options_.teacher_interval > 1) teacher_ = initial_;
   steps_ = 0;
   last_finite_.clear();
   reason_.clear();
   entropy_ema_.reset();  // SAR's recovery state; EATA's p̄ survives, as in the benchmark
+}
+
+void SelfLearner::restore_statistics() {
+  torch::NoGradGuard no_grad;
+  size_t b = 0;
+  for (NormLayer& l : norms_)
+    for (auto t : {l.running_mean, l.running_var})
+      if (t.defined()) t.copy_(buffers_[b++]);
+}
+
+double SelfLearner::entropy_threshold(int64_t classes) const {
+  return options_.entropy_margin * std::log(static_cast<double>(classes));
 }
 
 void SelfLearner::set_norm_training(bool training) {
@@ -254,17 +261,14 @@ void SelfLearner::estimate_fisher(const std::vector<torch::Tensor>& source_batch
     fisher_.push_back(sums[i] / static_cast<double>(source_batches.size()));
     anchors_.push_back(params_[i].detach().clone());
   }
-  size_t b = 0;  // the source passes must not move the stored statistics
-  for (NormLayer& l : norms_)
-    for (auto t : {l.running_mean, l.running_var})
-      if (t.defined()) t.copy_(buffers_[b++]);
+  restore_statistics();  // the source passes must not move the stored statistics
 }
 
 torch::Tensor SelfLearner::eata_loss(const torch::Tensor& logits) {
   if (needs_fisher())
     throw InvalidArgument("eata: the Fisher regulariser needs clean source images, which the corruption benchmark "
                           "(--corruptions) provides; use eta here");
-  const double margin = options_.entropy_margin * std::log(static_cast<double>(logits.size(1)));
+  const double margin = entropy_threshold(logits.size(1));
   const torch::Tensor ent = entropies(logits);
   const torch::Tensor reliable = ent.detach().lt(margin).nonzero().squeeze(1);
   torch::Tensor kept = reliable;
@@ -291,7 +295,7 @@ torch::Tensor SelfLearner::eata_loss(const torch::Tensor& logits) {
 }
 
 bool SelfLearner::sar_update(const torch::Tensor& x, const torch::Tensor& logits) {
-  const double margin = options_.entropy_margin * std::log(static_cast<double>(logits.size(1)));
+  const double margin = entropy_threshold(logits.size(1));
   const torch::Tensor ent = entropies(logits);
   const torch::Tensor reliable = ent.detach().lt(margin).nonzero().squeeze(1);
   // With no reliable sample the reference's mean is NaN and its gradient zero: the SGD step still
@@ -300,7 +304,7 @@ bool SelfLearner::sar_update(const torch::Tensor& x, const torch::Tensor& logits
   if (!check_finite(first)) return false;
   optimizer_->zero_grad();
   first.backward();
-  std::vector<torch::Tensor> saved, steps;
+  std::vector<torch::Tensor> saved;
   {  // climb to θ + ρ g / ‖g‖
     torch::NoGradGuard no_grad;
     torch::Tensor norm = torch::zeros({}, params_[0].options());
@@ -325,7 +329,7 @@ bool SelfLearner::sar_update(const torch::Tensor& x, const torch::Tensor& logits
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(saved[i]);
   }
-  optimizer_->step();  // with the gradient taken at θ + ε (none when no sample stayed reliable)
+  optimizer_->step();  // with the gradient taken at θ + ε (zero when no sample stayed reliable)
   optimizer_->zero_grad();
   ++steps_;
   if (entropy_ema_ && *entropy_ema_ < options_.reset_entropy) {

@@ -87,7 +87,6 @@ std::vector<int64_t> correlated_order(const std::vector<int64_t>& labels, double
                             " images into " + std::to_string(chunks) + " chunks of at least 10 (too few images per class)");
     std::vector<std::vector<int64_t>> chunk(static_cast<size_t>(chunks));
     by_chunk.assign(static_cast<size_t>(chunks), std::vector<std::vector<int64_t>>(static_cast<size_t>(classes)));
-    size_t smallest = 0;
     for (int64_t k = 0; k < classes; ++k) {
       std::vector<int64_t> members;
       for (int64_t i = 0; i < n; ++i)
@@ -111,15 +110,15 @@ std::vector<int64_t> correlated_order(const std::vector<int64_t>& labels, double
         cumulative += p[j];
         const size_t to = j + 1 == p.size() ? members.size()
                                             : std::min(members.size(), static_cast<size_t>(cumulative * static_cast<double>(members.size())));
-        for (size_t m = from; m < std::max(from, to); ++m) {
+        for (size_t m = from; m < to; ++m) {  // cumulative only grows, so to >= from
           chunk[j].push_back(members[m]);
           by_chunk[j][static_cast<size_t>(k)].push_back(members[m]);
         }
-        from = std::max(from, to);
+        from = to;
       }
-      smallest = chunk[0].size();
-      for (const auto& c : chunk) smallest = std::min(smallest, c.size());
     }
+    size_t smallest = chunk[0].size();
+    for (const auto& c : chunk) smallest = std::min(smallest, c.size());
     if (smallest >= 10) break;
   }
   order.clear();
@@ -141,13 +140,16 @@ void CorruptionEvalOptions::validate() const {
   bn.validate();
   lame.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
-  if (!done.empty() && adapt != Adapt::kNone && protocol == Protocol::kMixed)
-    throw InvalidArgument("the mixed-domain stream cannot resume: it is one stream over every condition");
   if (!(dirichlet >= 0) || !std::isfinite(dirichlet))
     throw InvalidArgument("the Dirichlet concentration must be >= 0, got " + std::to_string(dirichlet));
-  if (!done.empty() && adapt == Adapt::kSelfLearning &&
-      (protocol == Protocol::kContinual || protocol == Protocol::kCorrelated))
-    throw InvalidArgument("continual self-learning cannot resume: its state depends on every earlier condition");
+  if (!done.empty() && !resumable())
+    throw InvalidArgument("a " + to_string(protocol) + " " + method() +
+                          " stream cannot resume: its state depends on every earlier condition");
+}
+
+bool CorruptionEvalOptions::resumable() const {
+  if (adapt != Adapt::kNone && protocol == Protocol::kMixed) return false;  // one stream over every condition
+  return !(adapt == Adapt::kSelfLearning && (protocol == Protocol::kContinual || protocol == Protocol::kCorrelated));
 }
 
 namespace {
@@ -198,13 +200,10 @@ namespace {
 std::vector<torch::Tensor> source_batches(const DatasetPtr& clean, const CorruptionEvalOptions& options) {
   if (!clean || clean->size() == 0)
     throw InvalidArgument("eata: the Fisher regulariser needs clean images (the --dataset); use eta without it");
+  const BatchLoader loader(make_subset(clean, {.limit = options.self_learning.fisher_samples}),
+                           {.batch_size = options.batch_size});
   std::vector<torch::Tensor> batches;
-  const int64_t n = std::min(clean->size(), options.self_learning.fisher_samples);
-  for (int64_t start = 0; start < n; start += options.batch_size) {
-    std::vector<int64_t> indices;
-    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
-    batches.push_back(clean->get_batch(indices).x);
-  }
+  for (int64_t b = 0; b < loader.num_batches(); ++b) batches.push_back(loader.batch(b).x);
   return batches;
 }
 
@@ -238,9 +237,9 @@ std::vector<CorruptionError> mixed_stream(
       labels.push_back(e.label);
     }
     const torch::Tensor wrong_now =
-        predict_batch(model, torch::stack(images), options, learner).argmax(1).ne(torch::tensor(labels));
-    for (size_t k = start; k < end; ++k)
-      wrong[static_cast<size_t>(stream[k].first)] += wrong_now[static_cast<int64_t>(k - start)].item<bool>() ? 1 : 0;
+        predict_batch(model, torch::stack(images), options, learner).argmax(1).ne(torch::tensor(labels)).contiguous();
+    const auto is_wrong = wrong_now.accessor<bool, 1>();
+    for (size_t k = start; k < end; ++k) wrong[static_cast<size_t>(stream[k].first)] += is_wrong[static_cast<int64_t>(k - start)];
     progress.advance(static_cast<int64_t>(end - start));
   }
   progress.finish();
@@ -282,6 +281,7 @@ std::vector<CorruptionError> run_conditions(
     const CorruptionError* before = measured("clean", 0);
     record(before ? *before : error_on(model, clean, options, learner.get()));
   }
+  std::vector<int64_t> order;  // the correlated protocol's order of the current condition
   if (options.protocol == Protocol::kMixed) {
     if (learner) learner->reset();
     for (const CorruptionError& e : mixed_stream(model, options, learner.get(), dataset_for)) record(e);
@@ -296,10 +296,14 @@ std::vector<CorruptionError> run_conditions(
       DatasetPtr data = dataset_for(name, severity);
       if (!data) continue;
       if (options.protocol == Protocol::kCorrelated) {
-        std::vector<int64_t> labels;  // the on-the-fly conditions keep the clean images' order and labels
-        const Dataset& source = clean_order && clean ? *clean : *data;
-        for (int64_t i = 0; i < data->size(); ++i) labels.push_back(source.get(i).label);
-        data = std::make_shared<SubsetDataset>(data, correlated_order(labels, options.dirichlet, options.seed));
+        // The on-the-fly conditions keep the clean images' order, so one order serves them all.
+        if (!clean_order || !clean || order.empty()) {
+          std::vector<int64_t> labels;
+          const Dataset& source = clean_order && clean ? *clean : *data;
+          for (int64_t i = 0; i < data->size(); ++i) labels.push_back(source.get(i).label);
+          order = correlated_order(labels, options.dirichlet, options.seed);
+        }
+        data = std::make_shared<SubsetDataset>(data, order);
       }
       if (learner && options.protocol == Protocol::kResetEachShift) learner->reset();
       CorruptionError e = error_on(model, data, options, learner.get());

@@ -137,7 +137,7 @@ std::pair<torch::Tensor, torch::Tensor> SlotVideoImpl::decode(const torch::Tenso
   const torch::Tensor out =
       decoder_->forward(grid.transpose(1, 2).reshape({n * k, d, kBroadcastSide, kBroadcastSide}));  // [N·K, 4, 64, 64]
   const torch::Tensor o = out.view({n, k, 4, kVideoSize, kVideoSize});
-  return {o.narrow(2, 0, 3), o.select(2, 3)};
+  return {o.narrow(2, 0, 3), torch::softmax(o.select(2, 3), 1)};
 }
 
 SlotVideoOutput SlotVideoImpl::forward(const torch::Tensor& frames, const torch::Tensor& noise) {
@@ -159,8 +159,7 @@ SlotVideoOutput SlotVideoImpl::forward(const torch::Tensor& frames, const torch:
     per_frame.push_back(slots);
     attention.push_back(attn);
   }
-  const auto [rgb, alpha] = decode(torch::stack(per_frame, 1).flatten(0, 1), torch::stack(attention, 1).flatten(0, 1));
-  const torch::Tensor masks = config_.decoder == SlotDecoder::kAttention ? alpha : torch::softmax(alpha, 1);
+  const auto [rgb, masks] = decode(torch::stack(per_frame, 1).flatten(0, 1), torch::stack(attention, 1).flatten(0, 1));
   const torch::Tensor recon = (masks.unsqueeze(2) * rgb).sum(1);
   return {recon.view({b, t, 3, kVideoSize, kVideoSize}), masks.view({b, t, k, kVideoSize, kVideoSize})};
 }

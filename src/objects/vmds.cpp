@@ -207,6 +207,17 @@ std::filesystem::path shard_path(const std::filesystem::path& dir, const std::st
   return dir / (split + name);
 }
 
+/// Every shard of the split and its ground truth, for as many videos as asked, are on disk (the
+/// ground truth is written last, so it exists only after every shard).
+bool split_complete(const std::filesystem::path& dir, const SplitOptions& o) {
+  const std::filesystem::path json_path = dir / (o.split + ".json");
+  if (!std::filesystem::exists(json_path)) return false;
+  for (int64_t shard = 0; shard * o.shard < o.videos; ++shard)
+    if (!std::filesystem::exists(shard_path(dir, o.split, shard))) return false;
+  const nlohmann::json truth = nlohmann::json::parse(read_file(json_path), nullptr, false);
+  return truth.is_array() && static_cast<int64_t>(truth.size()) == o.videos;
+}
+
 }  // namespace
 
 int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
@@ -217,6 +228,7 @@ int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
   std::vector<Video> annotations;
   int64_t written = 0;
   const std::filesystem::path json_path = dir / (o.split + ".json");
+  if (split_complete(dir, o)) return 0;
   for (int64_t start = 0, shard = 0; start < o.videos; start += o.shard, ++shard) {
     const int64_t n = std::min(o.shard, o.videos - start);
     const std::filesystem::path file = shard_path(dir, o.split, shard);
@@ -256,6 +268,13 @@ torch::Tensor read_split_frames(const std::filesystem::path& dir, const std::str
     shards.push_back(std::move(frames));
   }
   return shards.size() == 1 ? shards[0] : torch::cat(shards);
+}
+
+std::vector<Video> connected_components_predictions(const torch::Tensor& videos) {
+  std::vector<Video> out;
+  for (int64_t v = 0; v < videos.size(0); ++v)
+    out.push_back(connected_components_prediction(videos[v].permute({0, 3, 1, 2}).to(torch::kFloat32) / 255, v * 100000));
+  return out;
 }
 
 Video connected_components_prediction(const torch::Tensor& frames, int64_t first_id) {

@@ -596,6 +596,28 @@ std::string section_identify(const std::vector<StoredResult>& results) {
   return out.str();
 }
 
+/// Training curves (step, value) per run and model, each drawn divided by its largest value, with
+/// the values themselves in a CSV.
+std::string training_curves(const std::map<std::string, std::vector<std::pair<double, double>>>& curves,
+                            const std::string& caption, const std::string& csv, const std::string& value_name) {
+  std::vector<std::string> names;
+  std::vector<std::vector<std::pair<double, double>>> points;
+  std::vector<std::vector<std::string>> rows;
+  double last = 1;
+  for (auto [name, curve] : curves) {
+    double largest = 0;
+    for (const auto& [step, v] : curve) largest = std::max(largest, v), last = std::max(last, step);
+    for (auto& [step, v] : curve) {
+      rows.push_back({name, num(step, 0), num(v)});
+      v = largest > 0 ? v / largest : 0;
+    }
+    names.push_back(name);
+    points.push_back(curve);
+  }
+  return figure(lines(names, points, last, "training step", value_name + " ÷ its largest value"), caption,
+                csv_link(csv, {"model", "step", value_name}, rows));
+}
+
 std::string section_disentanglement(const std::vector<StoredResult>& results) {
   static const std::vector<std::string> kMetrics = {
       "mcc", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness_test", "sap", "modularity",
@@ -614,25 +636,9 @@ std::string section_disentanglement(const std::vector<StoredResult>& results) {
   }
   if (scores.empty()) return "";
   std::ostringstream out;
-  if (!losses.empty()) {
-    std::vector<std::string> names;
-    std::vector<std::vector<std::pair<double, double>>> points;
-    std::vector<std::vector<std::string>> rows;
-    double last = 1;
-    for (auto& [name, curve] : losses) {
-      double largest = 0;
-      for (const auto& [step, v] : curve) largest = std::max(largest, v), last = std::max(last, step);
-      for (auto& [step, v] : curve) {
-        rows.push_back({name, num(step, 0), num(v)});
-        v = largest > 0 ? v / largest : 0;
-      }
-      names.push_back(name);
-      points.push_back(curve);
-    }
-    out << figure(lines(names, points, last, "training step", "loss ÷ its largest value"),
-                  "SlowVAE / beta-VAE training loss (2·recon + beta·KL_N + gamma·KL_L).",
-                  csv_link("vae_loss.csv", {"model", "step", "loss"}, rows));
-  }
+  if (!losses.empty())
+    out << training_curves(losses, "SlowVAE / beta-VAE training loss (2·recon + beta·KL_N + gamma·KL_L).", "vae_loss.csv",
+                           "loss");
   std::vector<std::string> header = {"model"};
   header.insert(header.end(), kMetrics.begin(), kMetrics.end());
   std::vector<std::vector<std::string>> rows;
@@ -665,25 +671,9 @@ std::string section_objects(const std::vector<StoredResult>& results) {
   for (auto it = scores.begin(); it != scores.end();) it = it->second.count("mota") ? std::next(it) : scores.erase(it);
   if (scores.empty() && losses.empty()) return "";
   std::ostringstream out;
-  if (!losses.empty()) {
-    std::vector<std::string> names;
-    std::vector<std::vector<std::pair<double, double>>> points;
-    std::vector<std::vector<std::string>> rows;
-    double last = 1, largest = 0;
-    for (const auto& [name, curve] : losses)
-      for (const auto& [step, v] : curve) largest = std::max(largest, v), last = std::max(last, step);
-    for (auto [name, curve] : losses) {
-      for (auto& [step, v] : curve) {
-        rows.push_back({name, num(step, 0), num(v)});
-        v = largest > 0 ? v / largest : 0;
-      }
-      names.push_back(name);
-      points.push_back(curve);
-    }
-    out << figure(lines(names, points, last, "training step", "MSE ÷ the largest"),
-                  "Video slot-attention training: reconstruction MSE per pixel and channel.",
-                  csv_link("slot_video_mse.csv", {"model", "step", "mse"}, rows));
-  }
+  if (!losses.empty())
+    out << training_curves(losses, "Video slot-attention training: reconstruction MSE per pixel and channel.",
+                           "slot_video_mse.csv", "mse");
   if (!scores.empty()) {
     std::vector<std::string> header = {"predictions · test set"};
     for (const auto& [metric, label] : kMetrics) header.push_back(label);

@@ -124,6 +124,10 @@ class SelfLearner {
   /// SAR's two passes and its update; false when the loss was not finite.
   bool sar_update(const torch::Tensor& x, const torch::Tensor& logits);
   bool check_finite(const torch::Tensor& value);
+  /// The normalisation statistics of construction, back in the model.
+  void restore_statistics();
+  /// EATA's and SAR's E0 = entropy_margin · ln C.
+  double entropy_threshold(int64_t classes) const;
   void set_norm_training(bool training);
   void make_optimizer();
   Classifier& model_;

@@ -77,6 +77,9 @@ struct CorruptionEvalOptions {
   /// The method's name, as set_method takes it.
   std::string method() const;
   void validate() const;
+  /// Whether an interrupted run can skip the conditions in `done`: not for a stream whose state
+  /// depends on every earlier condition (self-learning continual or correlated; any adaptation mixed).
+  bool resumable() const;
 };
 
 /// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation

@@ -82,7 +82,7 @@ class SlotVideoImpl : public torch::nn::Module {
   torch::Tensor encode(const torch::Tensor& images);                         ///< [N, 3, 64, 64] -> [N, 1024, D]
   /// The slots after `iterations` rounds and the last round's attention [N, inputs, K] (softmax over K).
   std::pair<torch::Tensor, torch::Tensor> attend(torch::Tensor slots, const torch::Tensor& inputs, int64_t iterations);
-  /// [N, K, D] and their attention -> rgb [N, K, 3, 64, 64] and α logits (broadcast) or masks (attention).
+  /// [N, K, D] and their attention -> rgb [N, K, 3, 64, 64] and masks [N, K, 64, 64] (summing to 1 over K).
   std::pair<torch::Tensor, torch::Tensor> decode(const torch::Tensor& slots, const torch::Tensor& attention);
 
   SlotVideoConfig config_;

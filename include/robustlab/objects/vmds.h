@@ -66,7 +66,8 @@ struct SplitOptions {
 
 /// Writes a split to `dir`: <split>_<k>.npy (uint8 [n, T, 64, 64, 3] per shard) and <split>.json (the
 /// ground truth in the benchmark's JSON). Shards already on disk are kept (resume); every file is
-/// written to a temporary name and renamed. Returns the number of shards written now.
+/// written to a temporary name and renamed; a split whose shards and ground truth are all there is
+/// left as it is. Returns the number of shards written now.
 int64_t write_split(const std::filesystem::path& dir, const SplitOptions& options,
                     const std::function<void(int64_t)>& on_video = {});
 
@@ -77,5 +78,8 @@ torch::Tensor read_split_frames(const std::filesystem::path& dir, const std::str
 /// The trivial predictor of the evaluation's bad-input and baseline rows: every 4-connected
 /// component of non-black pixels of one colour is a slot, with new ids in every frame (no tracking).
 Video connected_components_prediction(const torch::Tensor& frames, int64_t first_id);
+/// connected_components_prediction of every video of uint8 [N, T, H, W, 3] (a split's frames),
+/// video v's ids starting at v · 100000.
+std::vector<Video> connected_components_predictions(const torch::Tensor& videos);
 
 }  // namespace robustlab::objects
