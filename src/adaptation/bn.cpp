@@ -47,9 +47,6 @@ class Restore {
       layers_[i].set_training(training_);
     }
   }
-  const torch::Tensor& mean(size_t i) const { return means_[i]; }
-  const torch::Tensor& var(size_t i) const { return vars_[i]; }
-
  private:
   Classifier& model_;
   std::vector<NormLayer>& layers_;
@@ -58,6 +55,27 @@ class Restore {
 };
 
 }  // namespace
+
+void mix_batch_statistics(Classifier& model, std::vector<NormLayer>& layers, const torch::Tensor& x,
+                          double source_weight) {
+  torch::NoGradGuard no_grad;
+  model.set_training(false);
+  for (NormLayer& l : layers) l.set_training(false);
+  for (NormLayer& l : layers) {
+    // From zeroed buffers, a training-mode pass leaves m times this layer's batch mean and
+    // unbiased variance in them (m its momentum); earlier layers already normalise with their
+    // mixtures. (The momentum of a TorchScript batch norm is a constant, so it cannot be set to 1.)
+    const torch::Tensor mean = l.running_mean.clone(), var = l.running_var.clone();
+    const double m = l.momentum();
+    l.running_mean.zero_();
+    l.running_var.zero_();
+    l.set_training(true);
+    model.forward(x);
+    l.set_training(false);
+    l.running_mean.copy_(source_weight * mean + ((1 - source_weight) / m) * l.running_mean);
+    l.running_var.copy_(source_weight * var + ((1 - source_weight) / m) * l.running_var);
+  }
+}
 
 torch::Tensor predict_bn_adapted(Classifier& model, const torch::Tensor& x, const BnOptions& options) {
   options.validate();
@@ -71,20 +89,7 @@ torch::Tensor predict_bn_adapted(Classifier& model, const torch::Tensor& x, cons
     return model.forward(x);
   }
   const double n = static_cast<double>(x.size(0));
-  const double source = options.prior / (options.prior + n), target = n / (options.prior + n);
-  for (size_t i = 0; i < layers.size(); ++i) {
-    // From zeroed buffers, a training-mode pass leaves m times this layer's batch mean and
-    // unbiased variance in them (m its momentum); earlier layers already normalise with their
-    // mixtures. (The momentum of a TorchScript batch norm is a constant, so it cannot be set to 1.)
-    const double m = layers[i].momentum();
-    layers[i].running_mean.zero_();
-    layers[i].running_var.zero_();
-    layers[i].set_training(true);
-    model.forward(x);
-    layers[i].set_training(false);
-    layers[i].running_mean.copy_(source * restore.mean(i) + (target / m) * layers[i].running_mean);
-    layers[i].running_var.copy_(source * restore.var(i) + (target / m) * layers[i].running_var);
-  }
+  mix_batch_statistics(model, layers, x, options.prior / (options.prior + n));
   return model.forward(x);
 }
 

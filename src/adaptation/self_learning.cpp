@@ -2,11 +2,17 @@
 // with the generalised cross-entropy (Zhang & Sabuncu 2018) as in Rusak et al., arXiv:2104.12928;
 // see ../shared/reference/tta.md §2. The adapted parameters are the normalisation layers' affine
 // parameters by default, with the layers normalising by batch statistics (BN adaptation).
+// The TTA benchmark's methods (TENT, ETA/EATA, SAR, CoTTA, RoTTA, ROID) and their sources are
+// listed in self_learning.h.
 #include "robustlab/adaptation/self_learning.h"
 
 #include <cmath>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
+
+#include "robustlab/adaptation/augment.h"
+#include "robustlab/adaptation/bn.h"
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
@@ -21,7 +27,11 @@ Loss parse_loss(const std::string& name) {
   if (name == "tent") return Loss::kTent;
   if (name == "eata") return Loss::kEata;
   if (name == "sar") return Loss::kSar;
-  throw InvalidArgument("unknown self-learning loss '" + name + "' (known: ent, hard-pl, soft-pl, rpl, tent, eata, sar)");
+  if (name == "cotta") return Loss::kCotta;
+  if (name == "rotta") return Loss::kRotta;
+  if (name == "roid") return Loss::kRoid;
+  throw InvalidArgument("unknown self-learning loss '" + name +
+                        "' (known: ent, hard-pl, soft-pl, rpl, tent, eata, sar, cotta, rotta, roid)");
 }
 
 std::string to_string(Loss loss) {
@@ -32,6 +42,9 @@ std::string to_string(Loss loss) {
     case Loss::kTent: return "tent";
     case Loss::kEata: return "eata";
     case Loss::kSar: return "sar";
+    case Loss::kCotta: return "cotta";
+    case Loss::kRotta: return "rotta";
+    case Loss::kRoid: return "roid";
     default: return "rpl";
   }
 }
@@ -54,7 +67,16 @@ void SelfLearningOptions::validate() const {
       !std::isfinite(reset_entropy))
     throw InvalidArgument("self-learning: need entropy and diversity margins > 0, fisher alpha >= 0, fisher samples >= 1, "
                           "rho >= 0 and a finite reset entropy");
-  if ((loss == Loss::kEata || loss == Loss::kSar) && teacher_interval != 1)
+  if (!(ema_momentum >= 0 && ema_momentum <= 1) || !(restore_probability >= 0 && restore_probability <= 1) ||
+      !(source_momentum >= 0 && source_momentum <= 1) || !(probability_momentum >= 0 && probability_momentum <= 1) ||
+      !std::isfinite(confidence_threshold) || augmentations < 1 || memory_size < 1 ||
+      !(robust_bn_alpha > 0 && robust_bn_alpha <= 1) || !(temperature > 0) || !std::isfinite(temperature))
+    throw InvalidArgument("self-learning: need momenta and the restore probability in [0, 1], a finite confidence "
+                          "threshold, >= 1 augmentation, a memory of >= 1, alpha in (0, 1] and a temperature > 0");
+  if (loss == Loss::kRotta && steps_per_batch != 1)
+    throw InvalidArgument("self-learning: rotta updates every memory-size images, not per batch (steps per batch 1)");
+  if ((loss == Loss::kEata || loss == Loss::kSar || loss == Loss::kCotta || loss == Loss::kRotta ||
+       loss == Loss::kRoid) && teacher_interval != 1)
     throw InvalidArgument("self-learning: " + to_string(loss) + " has no teacher copy (teacher interval 1)");
   if (loss == Loss::kSoftPseudoLabel && teacher_interval == 1)
     throw InvalidArgument("self-learning: soft pseudo-labels need a teacher copy (teacher interval > 1); from the "
@@ -85,7 +107,8 @@ torch::Tensor gce_loss(const torch::Tensor& logits, const torch::Tensor& labels,
 }
 
 SelfLearner::SelfLearner(Classifier& model, SelfLearningOptions options)
-    : model_(model), options_(std::move(options)), was_training_(model.is_training()) {
+    : model_(model), options_(std::move(options)), was_training_(model.is_training()),
+      generator_(at::detail::createCPUGenerator(options_.seed)) {
   options_.validate();
   norms_ = model_.norm_layers();
   const auto all = model_.parameters();
@@ -114,7 +137,22 @@ SelfLearner::SelfLearner(Classifier& model, SelfLearningOptions options)
   for (auto p : all) p.requires_grad_(false);
   for (auto p : params_) p.requires_grad_(true);
   make_optimizer();
-  if (options_.teacher_interval > 1) teacher_ = initial_;
+  reset_teacher();
+}
+
+void SelfLearner::reset_teacher() {
+  const bool ema = options_.loss == Loss::kCotta || options_.loss == Loss::kRotta;
+  if (options_.teacher_interval > 1 || ema) {
+    teacher_.clear();
+    for (const auto& t : initial_) teacher_.push_back(t.clone());
+  }
+  if (options_.loss == Loss::kRotta) {
+    teacher_statistics_.clear();
+    for (const auto& t : buffers_) teacher_statistics_.push_back(t.clone());
+    memory_.reset();
+    seen_ = 0;
+  }
+  class_probabilities_ = torch::Tensor();
 }
 
 void SelfLearner::make_optimizer() {
@@ -140,19 +178,29 @@ void SelfLearner::reset() {
   for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(initial_[i]);
   restore_statistics();
   make_optimizer();  // fresh momentum / moment estimates
-  if (options_.teacher_interval > 1) teacher_ = initial_;
+  reset_teacher();
   steps_ = 0;
   last_finite_.clear();
   reason_.clear();
   entropy_ema_.reset();  // SAR's recovery state; EATA's p̄ survives, as in the benchmark
 }
 
-void SelfLearner::restore_statistics() {
+void SelfLearner::restore_statistics() { set_statistics(buffers_); }
+
+std::vector<torch::Tensor> SelfLearner::statistics() const {
+  std::vector<torch::Tensor> out;
+  for (const NormLayer& l : norms_)
+    for (const auto& t : {l.running_mean, l.running_var})
+      if (t.defined()) out.push_back(t.detach().clone());
+  return out;
+}
+
+void SelfLearner::set_statistics(const std::vector<torch::Tensor>& values) {
   torch::NoGradGuard no_grad;
   size_t b = 0;
   for (NormLayer& l : norms_)
     for (auto t : {l.running_mean, l.running_var})
-      if (t.defined()) t.copy_(buffers_[b++]);
+      if (t.defined()) t.copy_(values[b++]);
 }
 
 double SelfLearner::entropy_threshold(int64_t classes) const {
@@ -165,20 +213,24 @@ void SelfLearner::set_norm_training(bool training) {
     if (l.set_training) l.set_training(training);
 }
 
-torch::Tensor SelfLearner::teacher_logits(const torch::Tensor& x) {
-  // A forward pass with the teacher's copy of the adapted parameters swapped in (before the
-  // student's pass, whose graph must not see the swap).
+torch::Tensor SelfLearner::forward_with(const std::vector<torch::Tensor>& weights, const torch::Tensor& x,
+                                        bool batch_statistics) {
+  // Swapped in and out around the pass (before any student pass whose graph must not see it).
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> student;
   for (size_t i = 0; i < params_.size(); ++i) {
     student.push_back(params_[i].detach().clone());
-    params_[i].copy_(teacher_[i]);
+    params_[i].copy_(weights[i]);
   }
-  set_norm_training(false);  // the teacher normalises with the stored (source) statistics
+  set_norm_training(batch_statistics);
   const torch::Tensor logits = model_.forward(x);
   set_norm_training(true);
   for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
   return logits;
+}
+
+torch::Tensor SelfLearner::teacher_logits(const torch::Tensor& x) {
+  return forward_with(teacher_, x, /*batch_statistics=*/false);  // the teacher uses the source statistics
 }
 
 torch::Tensor SelfLearner::loss(const torch::Tensor& logits, const torch::Tensor& teacher) {
@@ -193,12 +245,32 @@ torch::Tensor SelfLearner::loss(const torch::Tensor& logits, const torch::Tensor
   }
 }
 
+torch::Tensor SelfLearner::predict(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  if (options_.loss == Loss::kCotta) return forward_with(teacher_, x, /*batch_statistics=*/true);
+  if (options_.loss == Loss::kRotta) {
+    const std::vector<torch::Tensor> student = statistics();
+    set_statistics(teacher_statistics_);
+    const torch::Tensor logits = forward_with(teacher_, x, /*batch_statistics=*/false);
+    set_statistics(student);
+    return logits;
+  }
+  set_norm_training(true);
+  return model_.forward(x).detach();
+}
+
 torch::Tensor SelfLearner::step(const torch::Tensor& x) {
   if (options_.episodic) reset();
   set_norm_training(true);
-  if (stopped()) {
-    torch::NoGradGuard no_grad;
-    return model_.forward(x).detach();
+  if (stopped()) return predict(x);
+  if (options_.loss == Loss::kRotta) return rotta_step(x);
+  if (options_.loss == Loss::kCotta || options_.loss == Loss::kRoid) {
+    torch::Tensor predictions;
+    for (int64_t s = 0; s < options_.steps_per_batch && !stopped(); ++s) {
+      const torch::Tensor out = options_.loss == Loss::kCotta ? cotta_step(x) : roid_step(x);
+      if (s == 0) predictions = out;
+    }
+    return predictions;
   }
   torch::Tensor predictions;
   for (int64_t s = 0; s < options_.steps_per_batch; ++s) {
@@ -338,6 +410,152 @@ bool SelfLearner::sar_update(const torch::Tensor& x, const torch::Tensor& logits
     ++recoveries_;
   }
   return true;
+}
+
+void SelfLearner::update_teacher() {
+  torch::NoGradGuard no_grad;
+  const double m = options_.ema_momentum;
+  for (size_t i = 0; i < params_.size(); ++i) teacher_[i] = m * teacher_[i] + (1 - m) * params_[i].detach();
+}
+
+torch::Tensor SelfLearner::cotta_step(const torch::Tensor& x) {
+  // The teacher's prediction before the update: augmentation-averaged when the source model (the
+  // anchor, also with batch statistics) is unsure of the batch.
+  const double confidence =
+      torch::softmax(forward_with(initial_, x, /*batch_statistics=*/true), 1).amax(1).mean().item<double>();
+  torch::Tensor teacher;
+  if (confidence < options_.confidence_threshold) {
+    std::vector<torch::Tensor> views;
+    for (int64_t k = 0; k < options_.augmentations; ++k)
+      views.push_back(forward_with(teacher_, cotta_augment(x, {}, generator_), /*batch_statistics=*/true));
+    teacher = torch::stack(views).mean(0);
+  } else {
+    teacher = forward_with(teacher_, x, /*batch_statistics=*/true);
+  }
+  set_norm_training(true);
+  const torch::Tensor logits = model_.forward(x);
+  torch::Tensor value = -(torch::softmax(teacher, 1) * torch::log_softmax(logits, 1)).sum(1);
+  if (options_.symmetric_loss)
+    value = 0.5 * value - 0.5 * (torch::softmax(logits, 1) * torch::log_softmax(teacher, 1)).sum(1);
+  value = value.mean();
+  if (!check_finite(value)) return teacher;
+  optimizer_->zero_grad();
+  value.backward();
+  optimizer_->step();
+  optimizer_->zero_grad();
+  ++steps_;
+  update_teacher();
+  if (options_.restore_probability > 0) {  // stochastic restore: each weight back to its source value
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const torch::Tensor restore =
+          torch::rand(params_[i].sizes(), generator_).lt(options_.restore_probability).to(params_[i].device());
+      params_[i].copy_(torch::where(restore, initial_[i], params_[i]));
+    }
+  }
+  return teacher;
+}
+
+torch::Tensor SelfLearner::robust_forward(const torch::Tensor& x) {
+  std::vector<NormLayer> batch_norms;
+  for (const NormLayer& l : norms_)
+    if (l.kind == NormLayer::Kind::kBatchNorm && l.running_mean.defined() && l.set_training) batch_norms.push_back(l);
+  mix_batch_statistics(model_, batch_norms, x, 1 - options_.robust_bn_alpha);
+  return model_.forward(x);
+}
+
+torch::Tensor SelfLearner::rotta_step(const torch::Tensor& x) {
+  const torch::Tensor predictions = predict(x);  // the teacher with its stored statistics
+  const torch::Tensor probs = torch::softmax(predictions, 1);
+  const torch::Tensor labels = probs.argmax(1).cpu();
+  const torch::Tensor uncertainty = (-(probs * torch::log(probs + 1e-6)).sum(1)).to(torch::kFloat64).cpu();
+  if (!memory_) memory_.emplace(options_.memory_size, probs.size(1));
+  for (int64_t i = 0; i < x.size(0) && !stopped(); ++i) {
+    memory_->add(x[i].detach().clone(), labels[i].item<int64_t>(), uncertainty[i].item<double>());
+    if (++seen_ % options_.memory_size == 0) rotta_update();
+  }
+  return predictions;
+}
+
+void SelfLearner::rotta_update() {
+  const torch::Tensor bank = memory_->images();
+  if (!bank.defined()) return;
+  torch::Tensor teacher;
+  {  // the teacher on the bank, updating its robust statistics
+    torch::NoGradGuard no_grad;
+    const std::vector<torch::Tensor> student_statistics = statistics();
+    std::vector<torch::Tensor> student;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      student.push_back(params_[i].detach().clone());
+      params_[i].copy_(teacher_[i]);
+    }
+    set_statistics(teacher_statistics_);
+    teacher = robust_forward(bank);
+    teacher_statistics_ = statistics();
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
+    set_statistics(student_statistics);
+  }
+  const torch::Tensor logits = robust_forward(cotta_augment(bank, {}, generator_));
+  const torch::Tensor weights = timeliness_weights(memory_->ages()).to(logits.options());
+  const torch::Tensor value =
+      (-(torch::softmax(teacher, 1) * torch::log_softmax(logits, 1)).sum(1) * weights).mean();
+  if (!check_finite(value)) return;
+  optimizer_->zero_grad();
+  value.backward();
+  optimizer_->step();
+  optimizer_->zero_grad();
+  ++steps_;
+  update_teacher();
+}
+
+torch::Tensor SelfLearner::roid_step(const torch::Tensor& x) {
+  set_norm_training(true);
+  const torch::Tensor logits = model_.forward(x);
+  nominal_batch_ = std::max(nominal_batch_, x.size(0));
+  const int64_t classes = logits.size(1);
+  if (!class_probabilities_.defined())
+    class_probabilities_ = torch::full({classes}, 1.0 / static_cast<double>(classes), logits.options());
+  torch::Tensor weights, keep;
+  {  // certainty × diversity weights; samples of below-average diversity are dropped
+    torch::NoGradGuard no_grad;
+    const torch::Tensor p = torch::softmax(logits.detach(), 1);
+    auto min_max = [](const torch::Tensor& v) { return (v - v.min()) / (v.max() - v.min()); };
+    const torch::Tensor diversity = min_max(1 - torch::cosine_similarity(class_probabilities_.unsqueeze(0), p, 1));
+    const torch::Tensor dropped = diversity.lt(diversity.mean());
+    const torch::Tensor certainty = min_max(-entropies(logits.detach()));
+    weights = torch::where(dropped, torch::zeros_like(diversity), torch::exp(diversity * certainty / options_.temperature));
+    const double m = options_.probability_momentum;
+    class_probabilities_ = m * class_probabilities_ + (1 - m) * p.mean(0);
+    keep = dropped.logical_not().nonzero().squeeze(1);
+  }
+  const double n = static_cast<double>(nominal_batch_);
+  const torch::Tensor clipped = torch::softmax(logits, 1).clamp(0.0, 0.99);
+  const torch::Tensor ratio = -(clipped * torch::log(clipped / (1 - clipped) + 1e-5)).sum(1);
+  torch::Tensor value = (ratio * weights).index_select(0, keep).sum() / n;
+  if (keep.size(0) > 0) {  // consistency between the plain and an augmented view
+    const torch::Tensor kept = logits.index_select(0, keep);
+    const torch::Tensor augmented =
+        model_.forward(cotta_augment(x.index_select(0, keep), {.reflect_padding = true, .blur_and_noise = false}, generator_));
+    const torch::Tensor symmetric = -0.5 * (torch::softmax(kept, 1) * torch::log_softmax(augmented, 1)).sum(1) -
+                                    0.5 * (torch::softmax(augmented, 1) * torch::log_softmax(kept, 1)).sum(1);
+    value = value + (symmetric * weights.index_select(0, keep)).sum() / n;
+  }
+  if (check_finite(value)) {
+    optimizer_->zero_grad();
+    value.backward();
+    optimizer_->step();
+    optimizer_->zero_grad();
+    ++steps_;
+    torch::NoGradGuard no_grad;  // weight ensembling with the source
+    const double m = options_.source_momentum;
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(m * params_[i] + (1 - m) * initial_[i]);
+  }
+  // Prior correction: the logits scaled by the smoothed mean prediction of the batch.
+  torch::NoGradGuard no_grad;
+  const torch::Tensor prior = torch::softmax(logits.detach(), 1).mean(0);
+  const double smooth = std::max(1.0 / static_cast<double>(x.size(0)), 1.0 / static_cast<double>(classes)) /
+                        prior.max().item<double>();
+  return logits.detach() * ((prior + smooth) / (1 + smooth * static_cast<double>(classes)));
 }
 
 }  // namespace robustlab::adaptation

@@ -28,7 +28,11 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
     adapt = Adapt::kSelfLearning;
     self_learning.loss = adaptation::parse_loss(name);
     self_learning.adapted = adaptation::Adapted::kBnAffine;
-  } else if (name == "tent" || name == "eata" || name == "eta" || name == "sar") {
+  } else if (name == "cotta") {  // every parameter, as the benchmark's cotta.py
+    adapt = Adapt::kSelfLearning;
+    self_learning.loss = adaptation::Loss::kCotta;
+    self_learning.adapted = adaptation::Adapted::kAll;
+  } else if (name == "tent" || name == "eata" || name == "eta" || name == "sar" || name == "rotta" || name == "roid") {
     adapt = Adapt::kSelfLearning;  // the TTA benchmark's methods: every norm layer's affine parameters
     self_learning.loss = adaptation::parse_loss(name == "eta" ? "eata" : name);
     self_learning.adapted = adaptation::Adapted::kNormAffine;
@@ -36,7 +40,7 @@ void CorruptionEvalOptions::set_method(const std::string& name) {
     if (name == "eata" && self_learning.fisher_alpha == 0) self_learning.fisher_alpha = adaptation::SelfLearningOptions{}.fisher_alpha;
   } else {
     throw InvalidArgument("unknown adaptation '" + name +
-                          "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar, lame)");
+                          "' (known: none, bn, ent, hard-pl, soft-pl, rpl, tent, eta, eata, sar, cotta, rotta, roid, lame)");
   }
 }
 

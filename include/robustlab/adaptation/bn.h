@@ -30,6 +30,14 @@ struct BnOptions {
 /// Throws InvalidArgument when the model has no batch-norm layer with running statistics.
 torch::Tensor predict_bn_adapted(Classifier& model, const torch::Tensor& x, const BnOptions& options);
 
+/// Sets the running statistics of `layers` (batch-norm layers of `model`, in module order) to
+/// source_weight · their current statistics + (1 − source_weight) · the statistics of `x`, layer by
+/// layer as above (the batch variance unbiased), and leaves them and the model in evaluation mode:
+/// the next forward normalises with the mixtures. Used by the prior above and by RoTTA's robust
+/// batch norm, whose mixtures persist.
+void mix_batch_statistics(Classifier& model, std::vector<NormLayer>& layers, const torch::Tensor& x,
+                          double source_weight);
+
 /// The batch-norm layers of `model` that keep running statistics; throws InvalidArgument naming
 /// the model when there is none.
 std::vector<NormLayer> batch_norm_layers(Classifier& model);

@@ -24,6 +24,33 @@
 //   there, update θ with SGD momentum 0.9 without Nesterov); a moving average (0.9) of the second
 //   loss below 0.2 resets the model (model recovery). The top layers are not adapted (norm layers
 //   whose name contains layer4, blocks.9–11, norm., or is norm), as in the benchmark.
+// - CoTTA (Wang, Fink, Van Gool, Dai, CVPR 2022, arXiv:2203.13591; cotta.py): every parameter
+//   adapts, normalising with batch statistics; the prediction is an EMA teacher's (0.999), averaged
+//   over 32 augmentations (augment.h) when the source model's mean confidence on the batch is below
+//   a threshold (0.92 for CIFAR, 0.1 for ImageNet); the student minimises the cross-entropy to it
+//   (ImageNet: the symmetric half-half form); after each step every weight returns to its source
+//   value with probability 0.01 (ImageNet 0.001), the stochastic restore.
+// - RoTTA (Yuan, Xie, Li, CVPR 2023, arXiv:2303.13899; rotta.py): robust batch norm (statistics
+//   (1 − α)·stored + α·batch, α = 0.05, stored as they are used; predictions with the stored ones),
+//   the CSTU memory bank (memory_bank.h) filled with the teacher's pseudo-labels and entropies, and
+//   every 64 images an update of the norm layers' affine parameters on the bank: the cross-entropy
+//   of the student on augmented bank images to the teacher on the bank images, weighted by
+//   timeliness; the teacher is an EMA (0.999) of the student and predicts. Two departures, both
+//   small: the robust statistics come from mix_batch_statistics (bn.h), so the batch variance in
+//   the mixture is the unbiased one and no gradient flows through the batch share α of the
+//   statistics; and the benchmark's CPU path, which calls loss_calculation(x) on a method without
+//   that argument (a TypeError), is taken as meant.
+// - ROID (Marsden, Döbler, Yang, WACV 2024, arXiv:2306.00650; roid.py): the soft likelihood ratio
+//   loss (probabilities clipped at 0.99) weighted by certainty × diversity (min-max normalised,
+//   exp(w_div·w_cert / T), T = 1/3; samples with a diversity weight below the batch mean dropped),
+//   plus the symmetric cross-entropy between the augmented and the plain view (augment.h without
+//   blur and noise, reflect padding), both summed and divided by the batch size; after each step
+//   the adapted weights move towards the source (0.99·θ + 0.01·θ_source, weight ensembling); the
+//   predictions are the logits multiplied by the smoothed batch prior (prior correction — the
+//   benchmark multiplies logits, not probabilities, and so does this).
+// RMT (Döbler et al., CVPR 2023) is not here: it replays labelled source images during adaptation
+// (with a 50,000-sample warm-up and source prototypes), which the other methods, and this
+// learner's interface, do without (docs/adaptation.md).
 #pragma once
 
 #include <memory>
@@ -31,14 +58,17 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include "robustlab/adaptation/memory_bank.h"
 #include "robustlab/models/classifier.h"
 
 namespace robustlab::adaptation {
 
-enum class Loss { kEntropy, kHardPseudoLabel, kSoftPseudoLabel, kRobustPseudoLabel, kTent, kEata, kSar };
-/// "ent", "hard-pl", "soft-pl", "rpl", "tent", "eata", "sar" (ETA is kEata with fisher_alpha 0).
+enum class Loss { kEntropy, kHardPseudoLabel, kSoftPseudoLabel, kRobustPseudoLabel, kTent, kEata, kSar, kCotta, kRotta, kRoid };
+/// "ent", "hard-pl", "soft-pl", "rpl", "tent", "eata", "sar", "cotta", "rotta", "roid" (ETA is kEata
+/// with fisher_alpha 0).
 Loss parse_loss(const std::string& name);
 std::string to_string(Loss loss);
 
@@ -78,6 +108,26 @@ struct SelfLearningOptions {
   /// SAR: the sharpness-aware radius ρ and the moving-average entropy below which the model resets.
   double sam_rho = 0.05;
   double reset_entropy = 0.2;
+  /// CoTTA and RoTTA: the teacher's EMA momentum (teacher = m·teacher + (1 − m)·student).
+  double ema_momentum = 0.999;
+  /// CoTTA: the stochastic-restore probability, the source confidence below which the teacher
+  /// averages `augmentations` augmented views, and the symmetric (ImageNet) form of its loss. The
+  /// defaults are the benchmark's CIFAR values; `--preset benchmark` sets the ImageNet ones.
+  double restore_probability = 0.01;
+  double confidence_threshold = 0.92;
+  int64_t augmentations = 32;
+  bool symmetric_loss = false;
+  /// RoTTA: the memory bank's capacity (also the update interval, in images) and the robust batch
+  /// norm's α.
+  int64_t memory_size = 64;
+  double robust_bn_alpha = 0.05;
+  /// ROID: weight ensembling towards the source (θ = m·θ + (1 − m)·θ_source), the momentum of the
+  /// class-probability average of the diversity weights, and the weights' temperature.
+  double source_momentum = 0.99;
+  double probability_momentum = 0.9;
+  double temperature = 1.0 / 3.0;
+  /// The random augmentations and restores (CoTTA, RoTTA, ROID).
+  uint64_t seed = 0;
   void validate() const;
 };
 
@@ -103,6 +153,9 @@ class SelfLearner {
   /// was finite (before its update, which may be what diverged) and later batches are only
   /// predicted (stopped() is true, reason() says why).
   torch::Tensor step(const torch::Tensor& x);
+  /// The logits the method predicts for `x` without adapting on it (the sliding window of batch
+  /// size 1 between updates): CoTTA's and RoTTA's teacher, the student otherwise.
+  torch::Tensor predict(const torch::Tensor& x);
   void reset();
   bool stopped() const { return !reason_.empty(); }
   const std::string& reason() const { return reason_; }
@@ -118,11 +171,29 @@ class SelfLearner {
 
  private:
   torch::Tensor teacher_logits(const torch::Tensor& x);
+  /// The teacher copy (and RoTTA's teacher statistics and bank, ROID's class average) as at construction.
+  void reset_teacher();
   torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& teacher);
   /// EATA's filtered, weighted entropy (undefined when no sample is kept) and its state update.
   torch::Tensor eata_loss(const torch::Tensor& logits);
   /// SAR's two passes and its update; false when the loss was not finite.
   bool sar_update(const torch::Tensor& x, const torch::Tensor& logits);
+  /// CoTTA's, RoTTA's and ROID's step: the predictions (before the update), then the update.
+  torch::Tensor cotta_step(const torch::Tensor& x);
+  torch::Tensor rotta_step(const torch::Tensor& x);
+  torch::Tensor roid_step(const torch::Tensor& x);
+  /// RoTTA's update on the memory bank.
+  void rotta_update();
+  /// A forward pass with `weights` in place of the adapted parameters (no gradient), the
+  /// normalisation layers in training mode (batch statistics) or not (stored statistics).
+  torch::Tensor forward_with(const std::vector<torch::Tensor>& weights, const torch::Tensor& x, bool batch_statistics);
+  /// A RoTTA pass: robust statistics of `x` (mixed into the stored ones, which keep them), then
+  /// the forward with them.
+  torch::Tensor robust_forward(const torch::Tensor& x);
+  /// teacher = m·teacher + (1 − m)·student, m = ema_momentum.
+  void update_teacher();
+  std::vector<torch::Tensor> statistics() const;
+  void set_statistics(const std::vector<torch::Tensor>& values);
   bool check_finite(const torch::Tensor& value);
   /// The normalisation statistics of construction, back in the model.
   void restore_statistics();
@@ -147,6 +218,12 @@ class SelfLearner {
   std::vector<torch::Tensor> fisher_, anchors_;     // EATA's F and θ0
   std::optional<double> entropy_ema_;               // SAR's moving average of the second loss
   int64_t selected_ = 0, recoveries_ = 0;
+  at::Generator generator_;                         // CoTTA/RoTTA/ROID augmentations and restores
+  std::vector<torch::Tensor> teacher_statistics_;   // RoTTA: the teacher's robust statistics
+  std::optional<MemoryBank> memory_;                // RoTTA
+  int64_t seen_ = 0;                                // RoTTA: images since the last reset
+  torch::Tensor class_probabilities_;               // ROID's diversity reference (uniform at reset)
+  int64_t nominal_batch_ = 0;                       // ROID: the largest batch so far (the configured size)
 };
 
 }  // namespace robustlab::adaptation
