@@ -53,7 +53,7 @@ TEST(Losses, GceTendsToCrossEntropyAndIsOneMinusPAtQOne) {
 }
 
 TEST(SelfLearner, OnlyTheChosenParametersChange) {
-  for (const char* loss : {"ent", "rpl", "hard-pl", "soft-pl", "tent", "eata", "sar"}) {
+  for (const char* loss : {"ent", "rpl", "hard-pl", "soft-pl", "tent", "eata", "sar", "cotta", "rotta", "roid"}) {
     auto model = small_cnn();
     const auto before = model->parameters();
     std::vector<torch::Tensor> copies;
@@ -67,6 +67,8 @@ TEST(SelfLearner, OnlyTheChosenParametersChange) {
     options.fisher_alpha = 0;    // ETA
     options.entropy_margin = 2;  // every sample of the untrained model is reliable
     options.diversity_margin = 1.1;
+    options.memory_size = 8;  // RoTTA: an update every 8 images
+    options.restore_probability = 0;
     SelfLearner learner(*model, options);
     const torch::Tensor first = learner.step(x);
     learner.step(x);
@@ -94,6 +96,17 @@ TEST(SelfLearner, ResetAndDestructionRestoreTheExactModel) {
     learner.step(x);
   }
   EXPECT_TRUE(same(snapshot(*model), original));
+  for (const char* loss : {"cotta", "rotta", "roid"}) {  // teachers, robust statistics, ensembling
+    {
+      SelfLearner learner(*model, {.loss = parse_loss(loss), .optimizer = "sgd", .lr = 0.1, .memory_size = 4});
+      learner.step(x);
+      EXPECT_FALSE(same(snapshot(*model), original)) << loss;
+      learner.reset();
+      EXPECT_TRUE(same(snapshot(*model), original)) << loss;
+      learner.step(x);
+    }
+    EXPECT_TRUE(same(snapshot(*model), original)) << loss;
+  }
   for (const auto& p : model->parameters()) EXPECT_TRUE(p.requires_grad());
   EXPECT_FALSE(model->is_training());
   // Episodic: every batch starts from the original weights, so the same batch gives the same
