@@ -12,6 +12,7 @@
 #include "robustlab/adaptation/memory_bank.h"
 #include "robustlab/adaptation/self_learning.h"
 #include "robustlab/core/error.h"
+#include "robustlab/data/npy.h"
 #include "robustlab/models/zoo.h"
 
 namespace robustlab::adaptation {
@@ -61,6 +62,19 @@ TEST(Augment, OneDrawPerBatchDeterministicPerSeed) {
   EXPECT_LT(spread, 0.01f);
   EXPECT_EQ(cotta_augment(torch::rand({2, 1, 6, 10}), {}, g1).sizes(), (std::vector<int64_t>{2, 1, 6, 10}));
   EXPECT_THROW(cotta_augment(torch::rand({2, 2, 6, 6}), {}, g1), InvalidArgument);
+}
+
+TEST(Augment, DrawsAndTransformsAsTheBenchmarksTorchvisionChain) {
+  // An input and the benchmark's own CoTTA and ROID augmentations of it after torch.manual_seed(1)
+  // (tests/adaptation/make_augment_fixture.py): a generator seeded 1 makes the same draws here.
+  const torch::Tensor fixture = read_npy(std::filesystem::path(ROBUSTLAB_TEST_SOURCE_DIR) / "adaptation" / "data" /
+                                         "augment_torchvision.npy");
+  ASSERT_EQ(fixture.sizes(), (std::vector<int64_t>{3, 2, 3, 12, 12}));
+  const torch::Tensor x = fixture[0];
+  at::Generator cotta = at::detail::createCPUGenerator(1), roid = at::detail::createCPUGenerator(1);
+  EXPECT_LT((cotta_augment(x, {}, cotta) - fixture[1]).abs().max().item<float>(), 1e-5f);
+  EXPECT_LT((cotta_augment(x, {.reflect_padding = true, .blur_and_noise = false}, roid) - fixture[2]).abs().max().item<float>(),
+            1e-5f);
 }
 
 /// The values of the images in the bank (each image a one-element tensor holding its name).
