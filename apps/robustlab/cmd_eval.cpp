@@ -96,13 +96,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
   cmd->add_option("--severities", f->severities, "Severities for --corruptions: 1-5, 3, 1,3,5")->capture_default_str();
   cmd->add_option("--adapt", f->adapt,
                   "Test-time adaptation: none, bn, ent, hard-pl, soft-pl, rpl (Rusak et al.), or the TTA benchmark's "
-                  "tent, eta, eata, sar, lame")
+                  "tent, eta, eata, sar, cotta, rotta, roid, lame")
       ->capture_default_str();
   cmd->add_option("--bn-prior", f->eval.bn.prior, "BN adaptation: source prior N (0: full adaptation, inf: none)")
       ->capture_default_str();
   cmd->add_option("--adapt-params", f->adapt_params,
                   "Self-learning: bn-affine, norm-affine or all (default: bn-affine for ent/pl/rpl, norm-affine for "
-                  "tent/eta/eata/sar, as the benchmark)");
+                  "tent/eta/eata/sar/rotta/roid, all for cotta, as the benchmark)");
   auto* optimizer_flag =
       cmd->add_option("--optimizer", f->eval.self_learning.optimizer, "Self-learning: sgd or adam")->capture_default_str();
   auto* lr_flag = cmd->add_option("--lr", f->eval.self_learning.lr, "Self-learning: learning rate")->capture_default_str();
@@ -115,6 +115,18 @@ void add_eval_command(CLI::App& app, Globals& g) {
           ->capture_default_str();
   cmd->add_option("--entropy-margin", f->eval.self_learning.entropy_margin,
                   "ETA/EATA/SAR: samples with entropy below this x ln(classes) enter the loss")
+      ->capture_default_str();
+  auto* restore_flag = cmd->add_option("--restore-probability", f->eval.self_learning.restore_probability,
+                                       "CoTTA: probability that a weight returns to its source value after a step")
+                           ->capture_default_str();
+  auto* confidence_flag =
+      cmd->add_option("--confidence-threshold", f->eval.self_learning.confidence_threshold,
+                      "CoTTA: below this mean source confidence the teacher averages augmented views")
+          ->capture_default_str();
+  cmd->add_option("--augmentations", f->eval.self_learning.augmentations, "CoTTA: augmented views the teacher averages")
+      ->capture_default_str();
+  cmd->add_option("--memory-size", f->eval.self_learning.memory_size,
+                  "RoTTA: memory bank capacity, also the update interval in images")
       ->capture_default_str();
   cmd->add_option("--select", f->select,
                   "Self-learning with --corruptions: dev = first choose the optimiser and learning rate among "
@@ -139,12 +151,18 @@ void add_eval_command(CLI::App& app, Globals& g) {
       cmd->add_option("--protocol", f->protocol,
                       "With --corruptions and adaptation: reset-each-shift (every corruption and severity from the "
                       "original weights), continual (one learner through them in order), mixed (all their images "
-                      "shuffled into one stream) or correlated (continual, each condition ordered by label)")
+                      "shuffled into one stream), correlated (continual, each condition ordered by label) or gradual "
+                      "(continual, each corruption at severities 1-5-1 when one severity is given)")
           ->capture_default_str();
   auto* no_reset_flag = cmd->add_flag("--no-reset", f->no_reset, "The same as --protocol continual");
   cmd->add_option("--dirichlet", f->eval.dirichlet,
                   "--protocol correlated: Dirichlet concentration of the label order (0: sorted by label; small values "
                   "give long single-class runs)")
+      ->capture_default_str();
+  cmd->add_option("--window", f->eval.window,
+                  "With --batch-size 1: the TTA benchmark's sliding window of the last N images (their batch "
+                  "statistics; the method adapts on the window every N images)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--frost-dir", f->frost_dir, "ImageNet-C frost textures (or ROBUSTLAB_FROST_DIR); else procedural");
   cmd->add_option("--corrupted-dir", f->corrupted_dir,
@@ -174,6 +192,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
       if (q_flag->count() > 0) f->eval.self_learning.q = given.self_learning.q;
       if (diversity_flag->count() > 0) f->eval.self_learning.diversity_margin = given.self_learning.diversity_margin;
       if (fisher_flag->count() > 0) f->eval.self_learning.fisher_alpha = given.self_learning.fisher_alpha;
+      if (restore_flag->count() > 0) f->eval.self_learning.restore_probability = given.self_learning.restore_probability;
+      if (confidence_flag->count() > 0)
+        f->eval.self_learning.confidence_threshold = given.self_learning.confidence_threshold;
       if (protocol_flag->count() == 0 && no_reset_flag->count() == 0) f->protocol = to_string(f->eval.protocol);
     }
     f->eval.protocol = evaluation::parse_protocol(f->no_reset ? "continual" : f->protocol);
@@ -185,6 +206,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     if (!f->adapt_params.empty()) f->eval.self_learning.adapted = adaptation::parse_adapted(f->adapt_params);
     f->eval.batch_size = f->batch_size;
     f->eval.seed = g.seed;
+    f->eval.self_learning.seed = g.seed;
     if (!f->corrupted_dir.empty() && f->corruptions.empty()) f->corruptions = "benchmark";
     if (f->select == "dev" && f->corruptions.empty())
       throw InvalidArgument("eval: --select dev needs --corruptions (or --corrupted-dir)");
@@ -203,12 +225,15 @@ void add_eval_command(CLI::App& app, Globals& g) {
     config["adapt"] = f->eval.method();
     if (f->eval.adapt != evaluation::Adapt::kNone) config["protocol"] = to_string(f->eval.protocol);
     if (f->eval.protocol == evaluation::Protocol::kCorrelated) config["dirichlet"] = f->eval.dirichlet;
+    if (f->eval.window > 1) config["window"] = f->eval.window;
     if (f->eval.adapt == evaluation::Adapt::kBn) config["bn_prior"] = f->eval.bn.prior;
     if (f->eval.adapt == evaluation::Adapt::kSelfLearning)
       config["self_learning"] = {{"params", f->adapt_params}, {"optimizer", sl.optimizer}, {"lr", sl.lr},
                                  {"q", sl.q}, {"steps_per_batch", sl.steps_per_batch},
                                  {"entropy_margin", sl.entropy_margin}, {"diversity_margin", sl.diversity_margin},
-                                 {"fisher_alpha", sl.fisher_alpha},
+                                 {"fisher_alpha", sl.fisher_alpha}, {"restore_probability", sl.restore_probability},
+                                 {"confidence_threshold", sl.confidence_threshold},
+                                 {"augmentations", sl.augmentations}, {"memory_size", sl.memory_size},
                                  {"teacher_interval", sl.teacher_interval}, {"episodic", sl.episodic},
                                  {"epochs", f->eval.epochs},
                                  {"preset", f->preset}, {"select", f->select}};
@@ -246,11 +271,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
                  " images), adaptation: ", f->eval.method());
         const std::string method = f->eval.method();
         const std::string textures = !f->corrupted_dir.empty() ? "as on disk" : frost.is_procedural() ? "procedural" : "imagenet-c";
+        int64_t segment = 0;  // the gradual stream's position (a corruption and severity occur twice)
         auto store_error = [&](const evaluation::CorruptionError& e) {
-          store.add_results(run, {{f->model, e.corruption == "clean" ? data->name() : corrupted_name,
-                                   {{"corruption", e.corruption}, {"severity", e.severity}, {"adapt", method},
-                                    {"frost_textures", textures}},
-                                   "error", e.error, e.count}});
+          nlohmann::json condition = {{"corruption", e.corruption}, {"severity", e.severity}, {"adapt", method},
+                                      {"frost_textures", textures}};
+          if (f->eval.protocol == evaluation::Protocol::kGradual && e.corruption != "clean") condition["segment"] = segment++;
+          store.add_results(run, {{f->model, e.corruption == "clean" ? data->name() : corrupted_name, condition, "error",
+                                   e.error, e.count}});
         };
         auto run_benchmark = [&](const evaluation::CorruptionEvalOptions& o,
                                  const std::function<void(const evaluation::CorruptionError&)>& on_result) {
@@ -279,6 +306,18 @@ void add_eval_command(CLI::App& app, Globals& g) {
           baseline_name = "run " + std::to_string(f->baseline_run);
         }
         const evaluation::CeSummary summary = evaluation::summarize(errors, baseline, baseline_clean);
+        // The TTA benchmark's two numbers: the mean error over every segment, and over those at severity 5.
+        double all = 0, at5 = 0;
+        int64_t n_all = 0, n_at5 = 0;
+        for (const auto& e : errors) {
+          if (e.corruption == "clean") continue;
+          all += e.error;
+          ++n_all;
+          if (e.severity == 5) {
+            at5 += e.error;
+            ++n_at5;
+          }
+        }
         const nlohmann::json condition = {{"adapt", method}, {"baseline", baseline_name},
                                           {"corruptions", summary.corruptions}, {"frost_textures", textures}};
         store.add_results(run, ce_rows(f->model, data->name(), condition, summary, data->size()));
@@ -289,6 +328,8 @@ void add_eval_command(CLI::App& app, Globals& g) {
           print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"adapt", method},
                       {"errors", rows}, {"mce", summary.mce}, {"relative_mce", summary.relative_mce},
                       {"mce_baseline", baseline_name}, {"selected", selected},
+                      {"mean_error", n_all ? all / static_cast<double>(n_all) : 0.0},
+                      {"mean_error_severity5", n_at5 ? at5 / static_cast<double>(n_at5) : 0.0},
                       {"benchmark_corruptions", summary.corruptions}, {"frost_textures", frost.description()}});
         } else {
           print_corruption_table({{method, summary}});
@@ -296,6 +337,10 @@ void add_eval_command(CLI::App& app, Globals& g) {
                     << " over " << summary.corruptions
                     << " of the 15 benchmark corruptions" << (textures == "procedural" ? "; frost with procedural textures" : "")
                     << ")\n";
+          if (n_all > 0)
+            std::cout << "mean error over " << n_all << " conditions: " << fixed(all / static_cast<double>(n_all), 4)
+                      << (n_at5 > 0 && n_at5 < n_all ? ", at severity 5: " + fixed(at5 / static_cast<double>(n_at5), 4) : "")
+                      << "\n";
         }
         return;
       }

@@ -213,9 +213,9 @@ void SelfLearner::set_norm_training(bool training) {
     if (l.set_training) l.set_training(training);
 }
 
-torch::Tensor SelfLearner::forward_with(const std::vector<torch::Tensor>& weights, const torch::Tensor& x,
-                                        bool batch_statistics) {
-  // Swapped in and out around the pass (before any student pass whose graph must not see it).
+std::vector<torch::Tensor> SelfLearner::forward_with(const std::vector<torch::Tensor>& weights,
+                                                     const std::vector<torch::Tensor>& inputs, bool batch_statistics) {
+  // Swapped in and out around the passes (before any student pass whose graph must not see it).
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> student;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -223,14 +223,15 @@ torch::Tensor SelfLearner::forward_with(const std::vector<torch::Tensor>& weight
     params_[i].copy_(weights[i]);
   }
   set_norm_training(batch_statistics);
-  const torch::Tensor logits = model_.forward(x);
+  std::vector<torch::Tensor> logits;
+  for (const torch::Tensor& x : inputs) logits.push_back(model_.forward(x));  // one batch at a time (batch statistics)
   set_norm_training(true);
   for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
   return logits;
 }
 
 torch::Tensor SelfLearner::teacher_logits(const torch::Tensor& x) {
-  return forward_with(teacher_, x, /*batch_statistics=*/false);  // the teacher uses the source statistics
+  return forward_with(teacher_, {x}, /*batch_statistics=*/false)[0];  // the teacher uses the source statistics
 }
 
 torch::Tensor SelfLearner::loss(const torch::Tensor& logits, const torch::Tensor& teacher) {
@@ -247,11 +248,11 @@ torch::Tensor SelfLearner::loss(const torch::Tensor& logits, const torch::Tensor
 
 torch::Tensor SelfLearner::predict(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
-  if (options_.loss == Loss::kCotta) return forward_with(teacher_, x, /*batch_statistics=*/true);
+  if (options_.loss == Loss::kCotta) return forward_with(teacher_, {x}, /*batch_statistics=*/true)[0];
   if (options_.loss == Loss::kRotta) {
     const std::vector<torch::Tensor> student = statistics();
     set_statistics(teacher_statistics_);
-    const torch::Tensor logits = forward_with(teacher_, x, /*batch_statistics=*/false);
+    const torch::Tensor logits = forward_with(teacher_, {x}, /*batch_statistics=*/false)[0];
     set_statistics(student);
     return logits;
   }
@@ -422,15 +423,14 @@ torch::Tensor SelfLearner::cotta_step(const torch::Tensor& x) {
   // The teacher's prediction before the update: augmentation-averaged when the source model (the
   // anchor, also with batch statistics) is unsure of the batch.
   const double confidence =
-      torch::softmax(forward_with(initial_, x, /*batch_statistics=*/true), 1).amax(1).mean().item<double>();
+      torch::softmax(forward_with(initial_, {x}, /*batch_statistics=*/true)[0], 1).amax(1).mean().item<double>();
   torch::Tensor teacher;
   if (confidence < options_.confidence_threshold) {
     std::vector<torch::Tensor> views;
-    for (int64_t k = 0; k < options_.augmentations; ++k)
-      views.push_back(forward_with(teacher_, cotta_augment(x, {}, generator_), /*batch_statistics=*/true));
-    teacher = torch::stack(views).mean(0);
+    for (int64_t k = 0; k < options_.augmentations; ++k) views.push_back(cotta_augment(x, {}, generator_));
+    teacher = torch::stack(forward_with(teacher_, views, /*batch_statistics=*/true)).mean(0);
   } else {
-    teacher = forward_with(teacher_, x, /*batch_statistics=*/true);
+    teacher = forward_with(teacher_, {x}, /*batch_statistics=*/true)[0];
   }
   set_norm_training(true);
   const torch::Tensor logits = model_.forward(x);

@@ -60,7 +60,8 @@ Protocol parse_protocol(const std::string& name) {
   if (name == "continual") return Protocol::kContinual;
   if (name == "mixed") return Protocol::kMixed;
   if (name == "correlated") return Protocol::kCorrelated;
-  throw InvalidArgument("unknown protocol '" + name + "' (known: reset-each-shift, continual, mixed, correlated)");
+  if (name == "gradual") return Protocol::kGradual;
+  throw InvalidArgument("unknown protocol '" + name + "' (known: reset-each-shift, continual, mixed, correlated, gradual)");
 }
 
 std::string to_string(Protocol protocol) {
@@ -68,6 +69,7 @@ std::string to_string(Protocol protocol) {
     case Protocol::kResetEachShift: return "reset-each-shift";
     case Protocol::kContinual: return "continual";
     case Protocol::kCorrelated: return "correlated";
+    case Protocol::kGradual: return "gradual";
     default: return "mixed";
   }
 }
@@ -141,6 +143,9 @@ void CorruptionEvalOptions::validate() const {
     if (s < 1 || s > 5) throw InvalidArgument("severity " + std::to_string(s) + " is outside 1..5");
   if (batch_size < 1) throw InvalidArgument("batch size must be >= 1, got " + std::to_string(batch_size));
   if (epochs < 1) throw InvalidArgument("epochs must be >= 1, got " + std::to_string(epochs));
+  if (window < 1) throw InvalidArgument("the sliding window must hold >= 1 image, got " + std::to_string(window));
+  if (window > 1 && batch_size != 1)
+    throw InvalidArgument("the sliding window is for batch size 1 (got batch size " + std::to_string(batch_size) + ")");
   bn.validate();
   lame.validate();
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
@@ -153,31 +158,53 @@ void CorruptionEvalOptions::validate() const {
 
 bool CorruptionEvalOptions::resumable() const {
   if (adapt != Adapt::kNone && protocol == Protocol::kMixed) return false;  // one stream over every condition
-  return !(adapt == Adapt::kSelfLearning && (protocol == Protocol::kContinual || protocol == Protocol::kCorrelated));
+  if (adapt != Adapt::kNone && window > 1) return false;  // the window carries images across conditions
+  return !(adapt == Adapt::kSelfLearning && (protocol == Protocol::kContinual || protocol == Protocol::kCorrelated ||
+                                             protocol == Protocol::kGradual));
 }
 
-namespace {
+StreamPredictor::StreamPredictor(Classifier& model, const CorruptionEvalOptions& options)
+    : model_(model), options_(options) {
+  if (options.adapt == Adapt::kSelfLearning)
+    learner_ = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
+  else
+    model.set_training(false);
+}
 
-/// The logits of one batch under the chosen adaptation (self-learning: predicted, then adapted on).
-torch::Tensor predict_batch(Classifier& model, const torch::Tensor& x, const CorruptionEvalOptions& options,
-                            adaptation::SelfLearner* learner) {
-  if (learner) return learner->step(x);
-  if (options.adapt == Adapt::kBn) return adaptation::predict_bn_adapted(model, x, options.bn);
-  if (options.adapt == Adapt::kLame) return adaptation::predict_lame(model, x, options.lame);
+torch::Tensor StreamPredictor::predict_only(const torch::Tensor& x) {
+  if (learner_) return learner_->predict(x);
+  if (options_.adapt == Adapt::kBn) return adaptation::predict_bn_adapted(model_, x, options_.bn);
+  if (options_.adapt == Adapt::kLame) return adaptation::predict_lame(model_, x, options_.lame);
   torch::NoGradGuard no_grad;
-  return model.forward(x);
+  return model_.forward(x);
 }
 
-}  // namespace
+torch::Tensor StreamPredictor::predict(const torch::Tensor& x) {
+  const int64_t length = options_.window;
+  if (length == 1 || x.size(0) != 1) return learner_ ? learner_->step(x) : predict_only(x);
+  // The sliding window: the buffer grows to `length` images, then the oldest is overwritten; the
+  // method adapts on the full buffer when the pointer reaches its end, and the buffer carries on
+  // into the next condition as the benchmark's does.
+  if (!window_.defined())
+    window_ = x.clone();
+  else if (window_.size(0) < length)
+    window_ = torch::cat({window_, x});
+  else
+    window_[pointer_].copy_(x[0]);
+  const bool update = pointer_ == length - 1;
+  const torch::Tensor logits = update && learner_ ? learner_->step(window_) : predict_only(window_);
+  const torch::Tensor out = logits.narrow(0, pointer_, 1);
+  pointer_ = (pointer_ + 1) % length;
+  return out;
+}
 
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
-                         adaptation::SelfLearner* learner, Progress* progress) {
-  std::unique_ptr<adaptation::SelfLearner> own;
-  if (options.adapt == Adapt::kSelfLearning && !learner) {
-    own = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
-    learner = own.get();
+                         StreamPredictor* predictor, Progress* progress) {
+  std::unique_ptr<StreamPredictor> own;
+  if (!predictor) {
+    own = std::make_unique<StreamPredictor>(model, options);
+    predictor = own.get();
   }
-  if (!learner) model.set_training(false);
   int64_t wrong = 0;
   const int64_t n = data->size();
   auto batch_at = [&](int64_t start) {
@@ -188,12 +215,12 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   };
   // Self-learning over several passes (the papers' transductive protocol): the earlier passes only
   // adapt; the errors are those of the last pass, each batch still predicted before its update.
-  const int64_t passes = learner ? options.epochs : 1;
+  const int64_t passes = predictor->learner() ? options.epochs : 1;
   for (int64_t pass = 1; pass < passes; ++pass)
-    for (int64_t start = 0; start < n; start += options.batch_size) learner->step(batch_at(start).x);
+    for (int64_t start = 0; start < n; start += options.batch_size) predictor->predict(batch_at(start).x);
   for (int64_t start = 0; start < n; start += options.batch_size) {
     const Batch batch = batch_at(start);
-    wrong += predict_batch(model, batch.x, options, learner).argmax(1).ne(batch.y).sum().item<int64_t>();
+    wrong += predictor->predict(batch.x).argmax(1).ne(batch.y).sum().item<int64_t>();
   }
   return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
 }
@@ -214,7 +241,7 @@ std::vector<torch::Tensor> source_batches(const DatasetPtr& clean, const Corrupt
 /// The mixed-domain protocol: every condition's images in one stream, shuffled with the seed, in
 /// batches that mix corruptions; the errors are then counted per condition.
 std::vector<CorruptionError> mixed_stream(
-    Classifier& model, const CorruptionEvalOptions& options, adaptation::SelfLearner* learner,
+    const CorruptionEvalOptions& options, StreamPredictor& predictor,
     const std::function<DatasetPtr(const std::string& name, int severity)>& dataset_for) {
   std::vector<CorruptionError> conditions;
   std::vector<DatasetPtr> datasets;
@@ -241,13 +268,14 @@ std::vector<CorruptionError> mixed_stream(
       labels.push_back(e.label);
     }
     const torch::Tensor wrong_now =
-        predict_batch(model, torch::stack(images), options, learner).argmax(1).ne(torch::tensor(labels)).contiguous();
+        predictor.predict(torch::stack(images)).argmax(1).ne(torch::tensor(labels)).contiguous();
     const auto is_wrong = wrong_now.accessor<bool, 1>();
     for (size_t k = start; k < end; ++k) wrong[static_cast<size_t>(stream[k].first)] += is_wrong[static_cast<int64_t>(k - start)];
     progress.advance(static_cast<int64_t>(end - start));
   }
   progress.finish();
-  if (learner && learner->stopped()) log_warning("mixed stream: ", learner->reason());
+  if (predictor.learner() && predictor.learner()->stopped())
+    log_warning("mixed stream: ", predictor.learner()->reason());
   for (size_t c = 0; c < conditions.size(); ++c)
     conditions[c].error = conditions[c].count > 0 ? static_cast<double>(wrong[c]) / static_cast<double>(conditions[c].count) : 0;
   return conditions;
@@ -263,14 +291,15 @@ std::vector<CorruptionError> run_conditions(
     const std::function<DatasetPtr(const std::string& name, int severity)>& dataset_for,
     const std::function<void(const CorruptionError&)>& on_result) {
   std::vector<CorruptionError> results;
+  // The gradual protocol's severity sequence; the others take the severities as given.
+  std::vector<int> severities = options.severities;
+  if (options.protocol == Protocol::kGradual && severities.size() == 1) severities = {1, 2, 3, 4, 5, 4, 3, 2, 1};
   Progress progress(label + " " + options.method(),
-                    static_cast<int64_t>(options.corruptions.size() * options.severities.size()) +
+                    static_cast<int64_t>(options.corruptions.size() * severities.size()) +
                         (clean && options.measure_clean ? 1 : 0));
-  std::unique_ptr<adaptation::SelfLearner> learner;
-  if (options.adapt == Adapt::kSelfLearning) {
-    learner = std::make_unique<adaptation::SelfLearner>(model, options.self_learning);
-    if (learner->needs_fisher()) learner->estimate_fisher(source_batches(clean, options));
-  }
+  StreamPredictor predictor(model, options);
+  adaptation::SelfLearner* learner = predictor.learner();
+  if (learner && learner->needs_fisher()) learner->estimate_fisher(source_batches(clean, options));
   auto record = [&](const CorruptionError& e) {
     results.push_back(e);
     if (on_result) on_result(e);
@@ -283,16 +312,16 @@ std::vector<CorruptionError> run_conditions(
   };
   if (clean && options.measure_clean) {
     const CorruptionError* before = measured("clean", 0);
-    record(before ? *before : error_on(model, clean, options, learner.get()));
+    record(before ? *before : error_on(model, clean, options, &predictor));
   }
   std::vector<int64_t> order;  // the correlated protocol's order of the current condition
   if (options.protocol == Protocol::kMixed) {
     if (learner) learner->reset();
-    for (const CorruptionError& e : mixed_stream(model, options, learner.get(), dataset_for)) record(e);
+    for (const CorruptionError& e : mixed_stream(options, predictor, dataset_for)) record(e);
     return results;
   }
   for (const auto& name : options.corruptions)
-    for (int severity : options.severities) {
+    for (int severity : severities) {
       if (const CorruptionError* before = measured(name, severity)) {
         record(*before);
         continue;
@@ -310,7 +339,7 @@ std::vector<CorruptionError> run_conditions(
         data = std::make_shared<SubsetDataset>(data, order);
       }
       if (learner && options.protocol == Protocol::kResetEachShift) learner->reset();
-      CorruptionError e = error_on(model, data, options, learner.get());
+      CorruptionError e = error_on(model, data, options, &predictor);
       if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
       e.corruption = name;
       e.severity = severity;

@@ -57,6 +57,11 @@ void apply_cifar10_benchmark(adaptation::SelfLearningOptions& sl) {
     sl.diversity_margin = 0.4;
     if (sl.fisher_alpha > 0) sl.fisher_alpha = 1.0;
   }
+  if (sl.loss == adaptation::Loss::kCotta) {  // cfgs/cifar10_c/cotta.yaml
+    sl.restore_probability = 0.01;
+    sl.confidence_threshold = 0.92;
+    sl.symmetric_loss = false;
+  }
 }
 
 void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
@@ -81,13 +86,22 @@ void apply_preset(const std::string& name, CorruptionEvalOptions& options) {
     return;
   }
   if (sl.loss == adaptation::Loss::kEntropy || sl.loss == adaptation::Loss::kTent || sl.loss == adaptation::Loss::kEata ||
-      sl.loss == adaptation::Loss::kSar) {
+      sl.loss == adaptation::Loss::kSar || sl.loss == adaptation::Loss::kRoid) {
     sl.lr = 2.5e-4;
   } else if (sl.loss == adaptation::Loss::kRobustPseudoLabel) {
     sl.lr = 5e-4;
     sl.q = 0.8;
+  } else if (sl.loss == adaptation::Loss::kCotta) {  // cfgs/imagenet_c/cotta.yaml
+    sl.lr = 0.01;
+    sl.restore_probability = 0.001;
+    sl.confidence_threshold = 0.1;
+    sl.symmetric_loss = true;
+  } else if (sl.loss == adaptation::Loss::kRotta) {  // cfgs/imagenet_c/rotta.yaml
+    sl.optimizer = "adam";
+    sl.lr = 1e-3;
   } else {
-    throw InvalidArgument("preset 'benchmark' defines tent/ent, eta/eata, sar and rpl, not '" + options.method() + "'");
+    throw InvalidArgument("preset 'benchmark' defines tent/ent, eta/eata, sar, cotta, rotta, roid and rpl, not '" +
+                          options.method() + "'");
   }
   options.batch_size = 64;
   options.protocol = Protocol::kContinual;

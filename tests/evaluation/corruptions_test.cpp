@@ -7,6 +7,7 @@
 #include "function_classifier.h"
 #include "test_support.h"
 #include "robustlab/core/error.h"
+#include "robustlab/adaptation/bn.h"
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/zoo.h"
 
@@ -66,7 +67,7 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   options.set_method("rpl");
   EXPECT_EQ(options.method(), "rpl");
   EXPECT_THROW(evaluate_corruptions(model, data, options), InvalidArgument);
-  EXPECT_THROW(options.set_method("cotta"), InvalidArgument);
+  EXPECT_THROW(options.set_method("cotta2"), InvalidArgument);
 }
 
 TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
@@ -171,6 +172,73 @@ TEST(CorrelatedOrder, SortsByLabelOrDrawsDirichletRuns) {
   // Every chunk needs 10 images: 10 classes of 5 cannot be split so.
   EXPECT_THROW(correlated_order(std::vector<int64_t>(labels.begin(), labels.begin() + 50), 0.1, 0), InvalidArgument);
   EXPECT_EQ(parse_protocol("correlated"), Protocol::kCorrelated);
+}
+
+TEST(CorruptionBenchmark, TheGradualStreamGoesUpAndDownTheSeverities) {
+  torch::manual_seed(3);
+  ZooClassifier model(ZooConfig{.arch = "small_cnn"});
+  model.set_training(false);
+  auto data = std::make_shared<TensorDataset>(torch::rand({8, 1, 28, 28}), torch::arange(8) % 10,
+                                              std::vector<std::string>(8, "c"), "toy");
+  CorruptionEvalOptions options;
+  options.corruptions = {"fog", "contrast"};
+  options.severities = {5};
+  options.batch_size = 4;
+  options.set_method("tent");
+  options.self_learning.optimizer = "sgd";
+  options.self_learning.lr = 0.5;
+  options.protocol = Protocol::kGradual;
+  const auto gradual = evaluate_corruptions(model, data, options);
+  ASSERT_EQ(gradual.size(), 1u + 2 * 9);
+  const std::vector<int> expected = {1, 2, 3, 4, 5, 4, 3, 2, 1};
+  for (size_t i = 0; i < 18; ++i) {
+    EXPECT_EQ(gradual[1 + i].corruption, i < 9 ? "fog" : "contrast");
+    EXPECT_EQ(gradual[1 + i].severity, expected[i % 9]);
+  }
+  // It is the continual stream through that severity sequence, never reset.
+  options.protocol = Protocol::kContinual;
+  options.severities = expected;
+  const auto continual = evaluate_corruptions(model, data, options);
+  ASSERT_EQ(continual.size(), gradual.size());
+  for (size_t i = 0; i < gradual.size(); ++i) EXPECT_DOUBLE_EQ(continual[i].error, gradual[i].error);
+  options.protocol = Protocol::kGradual;
+  EXPECT_FALSE(options.resumable());
+  EXPECT_EQ(parse_protocol("gradual"), Protocol::kGradual);
+}
+
+TEST(StreamPredictor, TheSlidingWindowPredictsFromTheBufferAndAdaptsEveryWindow) {
+  torch::manual_seed(4);
+  ZooClassifier model(ZooConfig{.arch = "small_cnn"});
+  model.set_training(false);
+  const torch::Tensor x = torch::rand({6, 1, 28, 28});
+  CorruptionEvalOptions options;
+  options.batch_size = 1;
+  options.window = 3;
+  options.set_method("bn");
+  // BN-1 through the window: image k is predicted by a pass over the buffer, at its slot.
+  StreamPredictor bn(model, options);
+  const std::vector<std::vector<int64_t>> buffers = {{0}, {0, 1}, {0, 1, 2}, {3, 1, 2}, {3, 4, 2}, {3, 4, 5}};
+  const std::vector<int64_t> slot = {0, 1, 2, 0, 1, 2};
+  for (int64_t k = 0; k < 6; ++k) {
+    const torch::Tensor buffer = x.index_select(0, torch::tensor(buffers[static_cast<size_t>(k)]));
+    const torch::Tensor expected = adaptation::predict_bn_adapted(model, buffer, {})[slot[static_cast<size_t>(k)]];
+    EXPECT_TRUE(torch::allclose(bn.predict(x.narrow(0, k, 1))[0], expected, 1e-5, 1e-6)) << k;
+  }
+  // TENT adapts on the full window when its last slot is filled: after images 3 and 6 only.
+  options.set_method("tent");
+  options.self_learning.optimizer = "sgd";
+  options.self_learning.lr = 0.5;
+  StreamPredictor tent(model, options);
+  auto weights = [&] { return tent.learner()->adapted()[0].detach().clone(); };
+  torch::Tensor before = weights();
+  for (int64_t k = 0; k < 6; ++k) {
+    tent.predict(x.narrow(0, k, 1));
+    const bool updated = !torch::equal(weights(), before);
+    EXPECT_EQ(updated, k == 2 || k == 5) << k;
+    before = weights();
+  }
+  options.batch_size = 2;
+  EXPECT_THROW(options.validate(), InvalidArgument);  // the window is for batch size 1
 }
 
 TEST(CorruptionBenchmark, SeveralSelfLearningPassesCountTheLastOnly) {

@@ -184,9 +184,10 @@ class SelfLearner {
   torch::Tensor roid_step(const torch::Tensor& x);
   /// RoTTA's update on the memory bank.
   void rotta_update();
-  /// A forward pass with `weights` in place of the adapted parameters (no gradient), the
-  /// normalisation layers in training mode (batch statistics) or not (stored statistics).
-  torch::Tensor forward_with(const std::vector<torch::Tensor>& weights, const torch::Tensor& x, bool batch_statistics);
+  /// Forward passes of each input with `weights` in place of the adapted parameters (no
+  /// gradient), the normalisation layers in training mode (batch statistics) or not (stored).
+  std::vector<torch::Tensor> forward_with(const std::vector<torch::Tensor>& weights,
+                                          const std::vector<torch::Tensor>& inputs, bool batch_statistics);
   /// A RoTTA pass: robust statistics of `x` (mixed into the stored ones, which keep them), then
   /// the forward with them.
   torch::Tensor robust_forward(const torch::Tensor& x);

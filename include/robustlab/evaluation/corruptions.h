@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,13 @@ enum class Adapt { kNone, kBn, kSelfLearning, kLame };
 /// protocol); continual = one learner through them in order, never reset; mixed = every
 /// condition's images shuffled into one stream (batches mix corruptions), errors counted per
 /// condition; correlated = continual, with each condition's images ordered by label as the
-/// benchmark's "correlated" setting does (correlated_order).
-enum class Protocol { kResetEachShift, kContinual, kMixed, kCorrelated };
-Protocol parse_protocol(const std::string& name);  ///< reset-each-shift, continual, mixed, correlated
+/// benchmark's "correlated" setting does (correlated_order); gradual = continual, each corruption
+/// at severities 1, 2, 3, 4, 5, 4, 3, 2, 1 when one severity is asked for (the benchmark's gradual
+/// setting; otherwise at the severities given), one result per segment (so a corruption and
+/// severity can appear twice).
+enum class Protocol { kResetEachShift, kContinual, kMixed, kCorrelated, kGradual };
+/// reset-each-shift, continual, mixed, correlated, gradual
+Protocol parse_protocol(const std::string& name);
 
 /// The benchmark's temporally correlated order of a test set (sort_by_dirichlet, after NOTE, Gong
 /// et al. 2022): with delta > 0, split the images into as many chunks as classes, each class spread
@@ -61,6 +66,10 @@ struct CorruptionEvalOptions {
   adaptation::SelfLearningOptions self_learning;  ///< for kSelfLearning (the loss says which method)
   Protocol protocol = Protocol::kResetEachShift;
   double dirichlet = 0;  ///< correlated: the Dirichlet concentration delta (0: sorted by label)
+  /// With batch size 1: the TTA benchmark's sliding window (methods/base.py) of the last `window`
+  /// images. Each image is predicted from a pass over the window (batch-norm statistics of the
+  /// window), and the method adapts on the whole window once every `window` images.
+  int64_t window = 1;
   /// Self-learning: passes over each corruption and severity (1: online). With more, the first
   /// passes only adapt and the error is measured on the last (the offline protocol of Rusak et al.).
   int64_t epochs = 1;
@@ -82,11 +91,30 @@ struct CorruptionEvalOptions {
   bool resumable() const;
 };
 
-/// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation
-/// (self-learning: with `learner`, predicting each batch before adapting on it). `progress`, when
-/// given, advances by every image read (epochs × size with several self-learning passes).
+/// A test stream's predictions under the chosen adaptation: each batch is predicted, then (with
+/// self-learning) adapted on; with batch size 1 and a window, through the sliding window.
+class StreamPredictor {
+ public:
+  /// Creates the self-learner when the options ask for one (EATA's Fisher is then the caller's).
+  StreamPredictor(Classifier& model, const CorruptionEvalOptions& options);
+  torch::Tensor predict(const torch::Tensor& x);
+  adaptation::SelfLearner* learner() { return learner_.get(); }
+
+ private:
+  /// A prediction of `x` without adapting on it (the window between updates).
+  torch::Tensor predict_only(const torch::Tensor& x);
+  Classifier& model_;
+  const CorruptionEvalOptions& options_;
+  std::unique_ptr<adaptation::SelfLearner> learner_;
+  torch::Tensor window_;
+  int64_t pointer_ = 0;
+};
+
+/// Top-1 error of `model` on `data` in batches, each predicted with the chosen adaptation through
+/// `predictor` (a new one when null). `progress`, when given, advances by every image read (epochs
+/// × size with several self-learning passes).
 CorruptionError error_on(Classifier& model, const DatasetPtr& data, const CorruptionEvalOptions& options,
-                         adaptation::SelfLearner* learner = nullptr, Progress* progress = nullptr);
+                         StreamPredictor* predictor = nullptr, Progress* progress = nullptr);
 
 /// The clean error, then the error on every corruption and severity of `clean` corrupted on the
 /// fly; `on_result` sees each as it is measured (to store it). Images are corrupted with streams

@@ -45,14 +45,16 @@ Selection select_on_dev(const CorruptionEvalOptions& options, const std::vector<
                         const std::function<void(const CandidateResult&)>& on_candidate = {});
 
 /// The TTA benchmark's CIFAR-10-C settings of a method (cfgs/cifar10_c/*.yaml), the benchmark's
-/// 10-class case: Adam lr 1e-3; ETA/EATA with the diversity margin 0.4 and EATA's Fisher weight 1.
+/// 10-class case: Adam lr 1e-3; ETA/EATA with the diversity margin 0.4 and EATA's Fisher weight 1;
+/// CoTTA with restore probability 0.01, confidence threshold 0.92 and the one-sided loss.
 void apply_cifar10_benchmark(adaptation::SelfLearningOptions& options);
 
 /// A named set of published settings for a self-learning method, applied to `options` (after
 /// set_method): "rusak2021" (robusta's README: SGD lr 1e-3, batch 128, GCE q 0.8, reset per
 /// corruption), "benchmark" (mariodoebler/test-time-adaptation's ImageNet-C yaml: SGD with
-/// Nesterov momentum 0.9, batch 64, lr 2.5e-4 for ent/TENT/ETA/EATA/SAR and 5e-4 for rpl,
-/// continual) or "benchmark-cifar10" (its CIFAR-10-C yaml: apply_cifar10_benchmark, batch 200,
+/// Nesterov momentum 0.9, batch 64, lr 2.5e-4 for ent/TENT/ETA/EATA/SAR/ROID and 5e-4 for rpl;
+/// CoTTA lr 0.01, restore probability 0.001, confidence threshold 0.1, the symmetric loss; RoTTA
+/// Adam lr 1e-3; continual) or "benchmark-cifar10" (its CIFAR-10-C yaml: apply_cifar10_benchmark, batch 200,
 /// continual). Throws InvalidArgument for an unknown name or a method the preset does not define.
 void apply_preset(const std::string& name, CorruptionEvalOptions& options);
 
