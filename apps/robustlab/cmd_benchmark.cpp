@@ -253,7 +253,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         const std::string dataset = "fashion-mnist-c/" + clean->name();
         std::map<std::string, double> baseline;
         double baseline_clean = 0;
-        for (const std::string method : {"none", "bn", "tent", "eta", "eata", "sar", "rpl", "lame"}) {
+        for (const std::string method :
+             {"none", "bn", "tent", "eta", "eata", "sar", "cotta", "rotta", "rpl", "lame", "roid"}) {
           evaluation::CorruptionEvalOptions options;
           options.set_method(method);
           options.seed = g.seed;

@@ -275,6 +275,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
         auto store_error = [&](const evaluation::CorruptionError& e) {
           nlohmann::json condition = {{"corruption", e.corruption}, {"severity", e.severity}, {"adapt", method},
                                       {"frost_textures", textures}};
+          if (f->eval.adapt != evaluation::Adapt::kNone) condition["protocol"] = to_string(f->eval.protocol);
           if (f->eval.protocol == evaluation::Protocol::kGradual && e.corruption != "clean") condition["segment"] = segment++;
           store.add_results(run, {{f->model, e.corruption == "clean" ? data->name() : corrupted_name, condition, "error",
                                    e.error, e.count}});

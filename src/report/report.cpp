@@ -335,13 +335,18 @@ std::string section_corruptions(const std::vector<StoredResult>& results) {
   // (run, model, method) -> corruption -> severity -> error
   using Key = std::tuple<int64_t, std::string, std::string>;
   std::map<Key, std::map<std::string, std::map<int, double>>> grid;
+  std::map<Key, std::map<std::string, std::map<int, int>>> repeats;
   std::set<std::string> names;
   std::set<int> severities;
   for (const auto& r : results) {
     const std::string corruption = condition_string(r.row.condition, "corruption");
     if (r.row.metric != "error" || corruption.empty() || corruption == "clean") continue;
     const int severity = r.row.condition.value("severity", 0);
-    grid[{r.run_id, r.row.model, method_label(r.row.condition)}][corruption][severity] = r.row.value;
+    // A gradual stream measures a corruption and severity twice (up and down): the cell is their mean.
+    const Key key{r.run_id, r.row.model, method_label(r.row.condition)};
+    auto& cell = grid[key][corruption];
+    const int seen = repeats[key][corruption][severity]++;
+    cell[severity] = seen == 0 ? r.row.value : (cell[severity] * seen + r.row.value) / (seen + 1);
     names.insert(corruption);
     severities.insert(severity);
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include <opencv2/imgcodecs.hpp>
@@ -430,9 +431,13 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   EXPECT_EQ(store.results({.metric = "error"}).back().row.condition["adapt"], "bn");
 
   // Bad input: unknown methods and parameter sets.
-  o = run(base + " --corruptions fog --adapt cotta");
+  o = run(base + " --corruptions fog --adapt cotta3");
   EXPECT_EQ(o.code, 2);
-  EXPECT_NE(o.out.find("unknown adaptation 'cotta'"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("unknown adaptation 'cotta3'"), std::string::npos) << o.out;
+  const std::string unbatched = "eval --model " + model_path() + " --limit 64 --db " + db;
+  o = run(unbatched + " --corruptions fog --adapt bn --batch-size 4 --window 3");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("sliding window is for batch size 1"), std::string::npos) << o.out;
   o = run(base + " --corruptions fog --adapt rpl --adapt-params everything");
   EXPECT_EQ(o.code, 2);
   o = run(base + " --corruptions fog --adapt soft-pl");
@@ -452,6 +457,28 @@ TEST(CliEval, CorruptionBenchmarkWithAdaptationStoresEveryError) {
   for (const auto& r : store.results({.run_id = store.runs().back().id, .metric = "error"}))
     if (r.row.condition.value("severity", 0) == 5) ++conditions;
   EXPECT_EQ(conditions, 2);
+
+  // ROID on the gradual stream: nine segments per corruption, numbered in the store, and the
+  // benchmark's two means (every segment, severity 5 only).
+  o = run(base + " --corruptions fog --severities 5 --adapt roid --protocol gradual --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto gradual = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(gradual["errors"].size(), 10u);
+  double sum = 0;
+  for (size_t i = 1; i < 10; ++i) sum += gradual["errors"][i]["error"].get<double>();
+  EXPECT_NEAR(gradual["mean_error"].get<double>(), sum / 9, 1e-12);
+  EXPECT_DOUBLE_EQ(gradual["mean_error_severity5"].get<double>(), gradual["errors"][5]["error"].get<double>());
+  std::set<int64_t> segments;
+  for (const auto& r : store.results({.run_id = store.runs().back().id, .metric = "error"}))
+    if (r.row.condition.contains("segment")) segments.insert(r.row.condition["segment"].get<int64_t>());
+  EXPECT_EQ(segments.size(), 9u);
+  // CoTTA and RoTTA at batch size 1 through a sliding window of 4.
+  for (const char* method : {"cotta", "rotta"}) {
+    o = run(unbatched + " --corruptions fog --severities 5 --adapt " + method +
+            " --batch-size 1 --window 4 --augmentations 2 --json");
+    ASSERT_EQ(o.code, 0) << method << o.out;
+    EXPECT_EQ(store.runs().back().config["window"], 4);
+  }
 }
 
 // The first `n` Fashion-MNIST test images as an image folder <root>/<label>/<index>.png.
