@@ -69,13 +69,13 @@ torch::Tensor affine(const torch::Tensor& x, double degrees, double tx, double t
   const torch::Tensor theta = torch::tensor({m00, m01 * h / w, m02 * 2 / w, m10 * w / h, m11, m12 * 2 / h},
                                             x.options().dtype(torch::kFloat64))
                                   .view({1, 2, 3})
-                                  .to(x.dtype())
-                                  .expand({x.size(0), 2, 3});
-  const torch::Tensor with_mask = torch::cat({x, torch::ones_like(x.narrow(1, 0, 1))}, 1);
-  const torch::Tensor grid = F::affine_grid(theta, with_mask.sizes().vec(), /*align_corners=*/false);
-  const torch::Tensor out = F::grid_sample(with_mask, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
-  const int64_t c = x.size(1);
-  return out.narrow(1, 0, c) * out.narrow(1, c, 1);  // img · mask + (1 − mask) · fill, fill 0
+                                  .to(x.dtype());
+  // One grid for the whole batch (one draw per batch), and the fill mask sampled once from it.
+  const torch::Tensor grid = F::affine_grid(theta, {1, 1, x.size(2), x.size(3)}, /*align_corners=*/false);
+  const auto options = F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false);
+  const torch::Tensor mask = F::grid_sample(torch::ones({1, 1, x.size(2), x.size(3)}, x.options()), grid, options);
+  const torch::Tensor out = F::grid_sample(x, grid.expand({x.size(0), -1, -1, -1}), options);
+  return out * mask;  // img · mask + (1 − mask) · fill, fill 0
 }
 
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {

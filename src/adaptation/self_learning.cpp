@@ -480,6 +480,8 @@ torch::Tensor SelfLearner::rotta_step(const torch::Tensor& x) {
 void SelfLearner::rotta_update() {
   const torch::Tensor bank = memory_->images();
   if (!bank.defined()) return;
+  // The robust statistics move with every pass: a non-finite loss puts them back too.
+  const std::vector<torch::Tensor> statistics_before = statistics(), teacher_statistics_before = teacher_statistics_;
   torch::Tensor teacher;
   {  // the teacher on the bank, updating its robust statistics
     torch::NoGradGuard no_grad;
@@ -499,7 +501,11 @@ void SelfLearner::rotta_update() {
   const torch::Tensor weights = timeliness_weights(memory_->ages()).to(logits.options());
   const torch::Tensor value =
       (-(torch::softmax(teacher, 1) * torch::log_softmax(logits, 1)).sum(1) * weights).mean();
-  if (!check_finite(value)) return;
+  if (!check_finite(value)) {
+    set_statistics(statistics_before);
+    teacher_statistics_ = teacher_statistics_before;
+    return;
+  }
   optimizer_->zero_grad();
   value.backward();
   optimizer_->step();

@@ -132,19 +132,23 @@ TEST(SelfLearner, TeacherCopyIsRefreshedEveryKSteps) {
 }
 
 TEST(SelfLearner, ANonFiniteLossStopsAndRestores) {
-  // A NaN in the input makes the loss NaN.
-  auto model = small_cnn();
-  const auto original = snapshot(*model);
-  SelfLearner learner(*model, {.optimizer = "sgd", .lr = 0.1});
-  torch::Tensor x = torch::rand({4, 1, 28, 28});
-  x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
-  learner.step(x);
-  EXPECT_TRUE(learner.stopped());
-  EXPECT_NE(learner.reason().find("non-finite"), std::string::npos);
-  learner.step(torch::rand({4, 1, 28, 28}));  // only predicts from now on
-  std::vector<torch::Tensor> now;
-  for (const auto& p : model->parameters()) now.push_back(p.detach().clone());
-  for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(torch::equal(now[i], original[i])) << i;
+  // A NaN in the input makes the loss NaN, in every method.
+  for (const char* loss : {"rpl", "cotta", "rotta", "roid"}) {
+    auto model = small_cnn();
+    const auto original = snapshot(*model);
+    SelfLearner learner(*model, {.loss = parse_loss(loss), .optimizer = "sgd", .lr = 0.1, .memory_size = 4});
+    torch::Tensor x = torch::rand({4, 1, 28, 28});
+    x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+    learner.step(x);
+    EXPECT_TRUE(learner.stopped()) << loss;
+    EXPECT_NE(learner.reason().find("non-finite " + std::string(loss)), std::string::npos) << learner.reason();
+    // Only predicts from now on, with the weights (and RoTTA's statistics) as they were.
+    const torch::Tensor later = learner.step(torch::rand({4, 1, 28, 28}));
+    EXPECT_TRUE(torch::isfinite(later).all().item<bool>()) << loss;
+    std::vector<torch::Tensor> now;
+    for (const auto& p : model->parameters()) now.push_back(p.detach().clone());
+    for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(torch::equal(now[i], original[i])) << loss << " " << i;
+  }
 }
 
 TEST(SelfLearner, DivergedWeightsGoBackToTheLastFiniteStep) {
