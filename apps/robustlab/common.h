@@ -96,5 +96,7 @@ void add_identify_command(CLI::App& app, Globals& globals);
 void add_disentanglement_command(CLI::App& app, Globals& globals);
 void add_slowvae_command(CLI::App& app, Globals& globals);
 void add_objects_command(CLI::App& app, Globals& globals);
+void add_recognition_gap_command(CLI::App& app, Globals& globals);
+void add_stimuli_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   cli::add_disentanglement_command(app, globals);
   cli::add_slowvae_command(app, globals);
   cli::add_objects_command(app, globals);
+  cli::add_recognition_gap_command(app, globals);
+  cli::add_stimuli_command(app, globals);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
