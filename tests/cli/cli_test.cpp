@@ -46,7 +46,8 @@ std::string model_path() { return (testing::shared_dir() / "reference/fmn/fmnist
 TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
                           "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
-                          "objects generate", "objects train", "objects predict", "objects eval"}) {
+                          "objects generate", "objects train", "objects predict", "objects eval", "recognition-gap",
+                          "stimuli", "stimuli contour"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -836,6 +837,37 @@ TEST(CliObjects, TrainResumesAndPredictsWithTheModel) {
   o = run("objects train --data " + (dir / "empty").string() + db);
   EXPECT_NE(o.code, 0);
   EXPECT_NE(o.out.find("no frame files"), std::string::npos) << o.out;
+}
+
+TEST(CliPitfalls, ContourStimuliAndTheRecognitionGap) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("stimuli contour --set 3-gons --repetitions 1 --output " + (dir / "tri").string() + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  int images = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "tri")) images += e.path().extension() == ".png";
+  EXPECT_EQ(images, 14);
+  EXPECT_TRUE(std::filesystem::exists(dir / "tri" / "labels.csv"));
+  o = run("stimuli contour --set curvy" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown contour set 'curvy'"), std::string::npos) << o.out;
+
+  // The recognition gap of the reference CNN on three test images; every image's numbers are stored.
+  o = run("recognition-gap --model " + model_path() + " --limit 3 --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(json["images"], 3);
+  EXPECT_LE(json["with_mirc"].get<int>(), 3);
+  const Store store((dir / "r.db").string());
+  EXPECT_EQ(store.results({.run_id = json["run"].get<int64_t>(), .metric = "recognition_gap"}).size(), 3u);
+  o = run("recognition-gap --model " + model_path() + " --limit 1 --children stride2" + db);
+  EXPECT_EQ(o.code, 2);
+  o = run("recognition-gap --model " + model_path() + " --limit 1 --targets 12" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("fewer than the target class 12"), std::string::npos) << o.out;
+  o = run("recognition-gap --model " + model_path() + " --limit 1 --min-size 64" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("smaller than the model's minimum size 64"), std::string::npos) << o.out;
 }
 
 }  // namespace
