@@ -2,11 +2,13 @@
 // from the cache) the default model on Fashion-MNIST, reports its clean error on the test set
 // (clean), FMN's median minimal L0/L1/L2/Linf perturbations on a test subset (attacks) and its
 // Fashion-MNIST-C errors without and with test-time adaptation (corruptions: BN adaptation,
-// Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022); the contrastive-
+// Schneider et al. 2020; ENT, Wang et al. 2021; RPL, Rusak et al. 2022; continual: the TTA
+// benchmark's methods in one stream, Döbler et al.); the contrastive-
 // identifiability study of Zimmermann et al. 2021 at a CPU scale (identifiability); SlowVAE
 // against beta-VAE on dSprites (disentanglement, Klindt et al. 2021); the video slot-attention
 // baseline and the connected-components predictor on VMDS-style videos and the seven challenge
-// sets, scored with the MOT protocol of Weis et al. 2021 (objects).
+// sets, scored with the MOT protocol of Weis et al. 2021 (objects); the recognition gap of the
+// default model (pitfalls, Funke et al. 2021).
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -16,6 +18,7 @@
 #include "common.h"
 #include "identify_runs.h"
 #include "objects_runs.h"
+#include "pitfalls_runs.h"
 #include "slowvae_runs.h"
 
 #include "robustlab/attacks/curves.h"
@@ -37,7 +40,7 @@ namespace {
 const adaptation::SelfLearningOptions kSelfLearning{};
 
 const std::vector<std::string> kSections = {"clean",           "attacks",         "corruptions", "continual",
-                                            "identifiability", "disentanglement", "objects"};
+                                            "identifiability", "disentanglement", "objects",     "pitfalls"};
 
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
@@ -130,7 +133,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--only", f->only,
                   "Run only these sections (comma-separated): clean, attacks, corruptions, continual, "
-                  "identifiability, disentanglement, objects");
+                  "identifiability, disentanglement, objects, pitfalls");
   cmd->add_option("--skip", f->skip, "Skip these sections (comma-separated)");
   cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
       ->check(CLI::PositiveNumber)
@@ -148,7 +151,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     if (!sections.count("attacks")) f->attack_limit = 0;
     if (!sections.count("corruptions")) f->corruption_limit = 0;
     const bool needs_model =
-        sections.count("clean") || sections.count("continual") || f->attack_limit > 0 || f->corruption_limit > 0;
+        sections.count("clean") || sections.count("continual") || sections.count("pitfalls") || f->attack_limit > 0 ||
+        f->corruption_limit > 0;
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
     nlohmann::json config = {{"model", f->model.model.to_json()}, {"train", f->model.train.to_json()},
@@ -288,6 +292,15 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       if (sections.count("disentanglement")) disentanglement = disentanglement_section(store, run, g.seed, f->slowvae_steps);
       std::vector<ObjectsRow> objects;
       if (sections.count("objects")) objects = objects_section(store, run, g.seed, f->objects_steps);
+      // The recognition gap (Funke et al. 2021) of the default model on the first 100 test images.
+      std::optional<evaluation::GapSummary> gap;
+      DatasetPtr gap_data;
+      if (sections.count("pitfalls")) {
+        DatasetOptions subset = f->data;
+        subset.subset.limit = 100;
+        gap_data = open_dataset(subset);
+        gap = store_recognition_gaps(store, run, model, *dm->model, gap_data, {}, {});
+      }
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
         nlohmann::json cont = nlohmann::json::object();
@@ -316,6 +329,9 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           obj.push_back(m);
         }
         out["objects"] = obj;
+        if (gap)
+          out["recognition_gap"] = {{"images", gap->images}, {"with_mirc", gap->with_mirc}, {"mean_gap", gap->mean_gap},
+                                    {"std_gap", gap->std_gap}, {"mean_mirc_size", gap->mean_mirc_size}};
         print_json(out);
       } else {
         if (acc) {
@@ -362,6 +378,10 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                        "slot-video trained for "
                     << f->objects_steps << " steps of 8 clips x 4 frames; published rows are on the original VMDS\n";
           print_objects_table(objects);
+        }
+        if (gap) {
+          std::cout << "\nrecognition gap (Funke et al. 2021), ullman4 children, crops upsampled to 28 px\n";
+          print_recognition_gap(model, gap_data->name(), *gap);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";

@@ -5,10 +5,10 @@
 #include <map>
 
 #include "common.h"
+#include "pitfalls_runs.h"
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
-#include "robustlab/core/progress.h"
 #include "robustlab/evaluation/recognition_gap.h"
 
 namespace robustlab::cli {
@@ -64,13 +64,7 @@ void add_recognition_gap_command(CLI::App& app, Globals& g) {
     if (!f->restart) {
       const Store store(g.db);
       if (const auto before = interrupted_run(store, "recognition-gap", config)) {
-        for (const auto& r : store.results({.run_id = before->id})) {
-          evaluation::RecognitionGap& d = done[r.row.condition.at("image").get<int64_t>()];
-          if (r.row.metric == "recognition_gap") d.gap = r.row.value;
-          if (r.row.metric == "mirc_size") d.mirc_size = static_cast<int64_t>(r.row.value);
-          if (r.row.metric == "p_mirc") d.p_mirc = r.row.value;
-          if (r.row.metric == "p_sub_mirc") d.p_sub_mirc = r.row.value;
-        }
+        done = stored_recognition_gaps(store, before->id);
         if (!done.empty()) {
           config["resumed_from"] = before->id;
           log_info("resuming run ", before->id, ": ", done.size(), " images already searched");
@@ -81,41 +75,14 @@ void add_recognition_gap_command(CLI::App& app, Globals& g) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
-      std::vector<evaluation::RecognitionGap> results;
-      Progress progress("recognition gap", data->size());
-      for (int64_t i = 0; i < data->size(); ++i) {
-        evaluation::RecognitionGap r;
-        if (const auto it = done.find(i); it != done.end()) {
-          r = it->second;
-        } else {
-          const Example e = data->get(i);
-          r = evaluation::recognition_gap(*model, e.image, f->targets.empty() ? std::vector<int64_t>{e.label} : f->targets,
-                                          f->search);
-        }
-        const nlohmann::json condition = {{"image", i}, {"children", f->children}};
-        store.add_results(run, {{f->model, data->name(), condition, "recognition_gap", r.gap, 1},
-                                {f->model, data->name(), condition, "mirc_size", static_cast<double>(r.mirc_size), 1},
-                                {f->model, data->name(), condition, "p_mirc", r.p_mirc, 1},
-                                {f->model, data->name(), condition, "p_sub_mirc", r.p_sub_mirc, 1}});
-        results.push_back(std::move(r));
-        progress.advance();
-      }
-      progress.finish();
-      const evaluation::GapSummary s = evaluation::summarize(results);
-      const nlohmann::json condition = {{"children", f->children}, {"images", s.images}};
-      store.add_results(run, {{f->model, data->name(), condition, "mean_recognition_gap", s.mean_gap, s.with_mirc},
-                              {f->model, data->name(), condition, "std_recognition_gap", s.std_gap, s.with_mirc},
-                              {f->model, data->name(), condition, "mean_mirc_size", s.mean_mirc_size, s.with_mirc}});
+      const evaluation::GapSummary s =
+          store_recognition_gaps(store, run, f->model, *model, data, f->targets, f->search, done);
       if (g.json) {
         print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"children", f->children},
                     {"images", s.images}, {"with_mirc", s.with_mirc}, {"mean_gap", s.mean_gap},
                     {"std_gap", s.std_gap}, {"mean_mirc_size", s.mean_mirc_size}});
       } else {
-        print_table({"model", "dataset", "images", "with a MIRC", "recognition gap", "MIRC size (px)"},
-                    {{f->model, data->name(), std::to_string(s.images), std::to_string(s.with_mirc),
-                      fixed(s.mean_gap, 3) + " ± " + fixed(s.std_gap, 3), fixed(s.mean_mirc_size, 1)}});
-        std::cout << "(humans: 0.71 ± 0.05, Ullman et al. 2016; BagNet-33 on ImageNet with ullman4: 0.897 ± 0.176, "
-                     "Funke et al. 2021)\n";
+        print_recognition_gap(f->model, data->name(), s);
       }
     });
   });

@@ -656,6 +656,66 @@ std::string section_disentanglement(const std::vector<StoredResult>& results) {
   return out.str();
 }
 
+std::string section_pitfalls(const std::vector<StoredResult>& results) {
+  // The recognition gap (Funke et al. 2021): each search's summary, and its per-image gaps sorted
+  // (the share of images whose gap is at least a value).
+  struct Summary {
+    double mean = 0, sd = 0, size = 0;
+    int64_t with_mirc = 0, images = 0;
+  };
+  std::map<std::string, Summary> summaries;
+  std::map<std::string, std::vector<double>> gaps;
+  for (const auto& r : results) {
+    const std::string children = condition_string(r.row.condition, "children");
+    if (children.empty()) continue;
+    const std::string who = r.row.model + " · " + r.row.dataset + " · " + children + " (run " + std::to_string(r.run_id) + ")";
+    if (r.row.metric == "recognition_gap") gaps[who].push_back(r.row.value);
+    Summary& s = summaries[who];
+    if (r.row.metric == "mean_recognition_gap") {
+      s.mean = r.row.value;
+      s.with_mirc = r.row.count;
+      s.images = r.row.condition.value("images", int64_t{0});
+    }
+    if (r.row.metric == "std_recognition_gap") s.sd = r.row.value;
+    if (r.row.metric == "mean_mirc_size") s.size = r.row.value;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [who, s] : summaries)
+    if (s.images > 0)
+      rows.push_back({who, std::to_string(s.images), std::to_string(s.with_mirc), num(s.mean, 3) + " ± " + num(s.sd, 3),
+                      num(s.size, 1)});
+  if (rows.empty()) return "";
+  rows.push_back({"humans (Ullman et al. 2016)", "", "", "0.710 ± 0.050", ""});
+  rows.push_back({"BagNet-33 · ImageNet · ullman4 (Funke et al. 2021)", "1000", "601", "0.897 ± 0.176", "46"});
+  rows.push_back({"BagNet-33 · ImageNet · stride1 (Funke et al. 2021)", "1000", "601", "0.918 ± 0.155", "33"});
+  std::ostringstream out;
+  out << "<h3>Recognition gap: p(MIRC) − p(sub-MIRC) over images with a real MIRC</h3>"
+      << table({"model · data · children", "images", "with a MIRC", "recognition gap", "MIRC size (px)"}, rows,
+               "recognition_gap.csv");
+  std::vector<std::string> names;
+  std::vector<std::vector<std::pair<double, double>>> curves;
+  std::vector<std::vector<std::string>> csv;
+  for (auto& [who, values] : gaps) {
+    std::vector<double> real;
+    for (double v : values)
+      if (v > 0) real.push_back(v);
+    if (real.empty()) continue;
+    std::sort(real.begin(), real.end(), std::greater<>());
+    std::vector<std::pair<double, double>> curve;
+    for (size_t i = 0; i < real.size(); ++i) {
+      curve.emplace_back(static_cast<double>(i + 1) / static_cast<double>(real.size()), real[i]);
+      csv.push_back({who, num(curve.back().first, 4), num(real[i], 4)});
+    }
+    names.push_back(who);
+    curves.push_back(curve);
+  }
+  if (!curves.empty())
+    out << figure(lines(names, curves, 1.0, "share of images with a real MIRC", "recognition gap"),
+                  "Recognition gaps, largest first (humans average 0.71).",
+                  csv_link("recognition_gaps.csv", {"series", "share", "gap"}, csv));
+  return out.str();
+}
+
 std::string section_objects(const std::vector<StoredResult>& results) {
   // MOT metrics (the benchmark's percentages) of any predictions scored by objects eval or the
   // benchmark's objects section, and the slot model's training error.
@@ -749,6 +809,7 @@ std::string render_html(const Store& store, const ReportOptions& options) {
       {"identifiability", "Contrastive identifiability", section_identify(results)},
       {"disentanglement", "Disentanglement", section_disentanglement(results)},
       {"objects", "Object-centric video", section_objects(results)},
+      {"pitfalls", "Humans and machines: the recognition gap", section_pitfalls(results)},
       {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
   };
   std::ostringstream html;

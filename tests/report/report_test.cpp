@@ -84,6 +84,28 @@ TEST(Report, ObjectsSectionHasTheMotTableAndTheTrainingCurve) {
   EXPECT_FALSE(has(html, "id=\"disentanglement\""));  // MOT rows are not disentanglement metrics
 }
 
+TEST(Report, PitfallsSectionHasTheRecognitionGapAndItsPublishedPeers) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("recognition-gap", {}, 0);
+  std::vector<ResultRow> rows;
+  for (int i = 0; i < 3; ++i)
+    rows.push_back({"net", "fmnist", {{"image", i}, {"children", "ullman4"}}, "recognition_gap", 0.2 * i, 1});
+  const nlohmann::json summary = {{"children", "ullman4"}, {"images", 3}};
+  rows.push_back({"net", "fmnist", summary, "mean_recognition_gap", 0.3, 2});
+  rows.push_back({"net", "fmnist", summary, "std_recognition_gap", 0.1, 2});
+  rows.push_back({"net", "fmnist", summary, "mean_mirc_size", 17.5, 2});
+  store.add_results(run, rows);
+  store.finish_run(run, RunStatus::kCompleted);
+  const std::string html = render_html(store);
+  EXPECT_TRUE(has(html, "id=\"pitfalls\""));
+  EXPECT_TRUE(has(html, "net · fmnist · ullman4 (run 1)"));
+  EXPECT_TRUE(has(html, "0.300 ± 0.100"));
+  EXPECT_TRUE(has(html, "17.5"));
+  EXPECT_TRUE(has(html, "0.710 ± 0.050"));  // humans
+  EXPECT_TRUE(has(html, "recognition_gaps.csv"));
+}
+
 TEST(Report, EmptyStoreAndMissingRunGiveAPageThatSaysSo) {
   testing::TempDir dir;
   Store store(dir / "r.db");
