@@ -36,7 +36,10 @@ constexpr SetInfo kSets[] = {
     {ContourSet::kNoFlankers, "no-flankers"},      {ContourSet::kTriangles, "3-gons"},
     {ContourSet::kHexagons, "6-gons"},             {ContourSet::kNonagons, "9-gons"},
     {ContourSet::kTwelveGons, "12-gons"},          {ContourSet::kAsymmetricFlankers, "asymmetric-flankers"},
-    {ContourSet::kBinarised, "binarised"},
+    {ContourSet::kBinarised, "binarised"},         {ContourSet::kCurvy, "curvy"},
+    {ContourSet::kCurvy50, "curvy-50"},            {ContourSet::kCurvy100, "curvy-100"},
+    {ContourSet::kCurvy150, "curvy-150"},          {ContourSet::kDashed, "dashed"},
+    {ContourSet::kDashedFlanker, "dashed-flanker"}, {ContourSet::kCurvyFlankers, "curvy-flankers"},
 };
 
 double uniform(std::mt19937_64& rng, double low, double high) {
@@ -158,6 +161,78 @@ Polyline flanker(double r, double r2, const Point& pos, int segments, std::mt199
   return line;
 }
 
+/// radial_frequency_linewidth: the points of one radial-frequency contour on the 1024 canvas.
+struct RadialContour {
+  double radius = 150, shift_x = 0, shift_y = 0;
+  int f1 = 1, f2 = 1;
+  double a1 = 15, a2 = 15, p1 = 0, p2 = 0;
+};
+
+RadialContour random_radial(double radius, std::mt19937_64& rng) {
+  RadialContour c;
+  c.radius = radius;
+  c.f1 = randint(rng, 1, 7);
+  c.a1 = uniform(rng, 0, 1) * 30 + 15;
+  c.p1 = uniform(rng, 0, 1) * 2 * M_PI;
+  c.f2 = randint(rng, 1, 7);
+  c.a2 = uniform(rng, 0, 1) * 30 + 15;
+  c.p2 = uniform(rng, 0, 1) * 2 * M_PI;
+  return c;
+}
+
+Polyline radial_points(const RadialContour& c, double gap, double gap_phase, int dash_gaps, double dash_phase) {
+  Polyline points;
+  const double start = gap_phase, end = 2 * M_PI + gap_phase - gap;
+  for (int i = 0; i < 500; ++i) {
+    const double phi = start + (end - start) * i / 499.0;
+    if (dash_gaps != 0 && !(std::sin(dash_gaps * phi + dash_phase) > 0)) continue;
+    const double r = c.a1 * std::sin(c.f1 * (phi + c.p1)) + c.a2 * std::sin(c.f2 * (phi + c.p2)) + c.radius;
+    points.emplace_back(r * std::sin(phi) + c.shift_x + 512, r * std::cos(phi) + c.shift_y + 512);
+  }
+  return points;
+}
+
+ContourPair curvy_pair(ContourSet set, std::mt19937_64& rng) {
+  ContourPair pair;
+  pair.dots = true;
+  RadialContour main = random_radial(uniform(rng, 0, 1) * 100 + 100, rng);
+  const double gap = M_PI / 3, gap_phase = uniform(rng, 0, 1) * 2 * M_PI, dash_phase = uniform(rng, 0, 1) * 2 * M_PI;
+  const int dashes = set == ContourSet::kDashed ? 20 : 0;
+  std::vector<Polyline> flankers;
+  if (set == ContourSet::kDashedFlanker) {
+    main.shift_x = uniform(rng, 0, 1) < 0.5 ? -200 : 200;
+    main.shift_y = uniform(rng, 0, 1) < 0.5 ? -200 : 200;
+    RadialContour flanker = random_radial(uniform(rng, 0, 1) * 100 + 100, rng);
+    flanker.shift_x = -main.shift_x;
+    flanker.shift_y = -main.shift_y;
+    flankers.push_back(radial_points(flanker, 0, 0, 20, uniform(rng, 0, 1) * 2 * M_PI));
+  } else if (set == ContourSet::kCurvy50 || set == ContourSet::kCurvyFlankers) {
+    main.radius = 100;
+  } else if (set == ContourSet::kCurvy100) {
+    main.radius = 200;
+  } else if (set == ContourSet::kCurvy150) {
+    main.radius = 300;
+  }
+  if (set == ContourSet::kCurvyFlankers) {  // the contour at one of five places, open flankers at others
+    std::vector<std::pair<double, double>> places = {{0, 0}, {300, -300}, {-300, 300}, {300, 300}, {-300, -300}};
+    const int count = randint(rng, 1, 4);
+    std::shuffle(places.begin(), places.end(), rng);
+    std::tie(main.shift_x, main.shift_y) = places.back();
+    for (int k = 0; k < count; ++k) {
+      RadialContour flanker = random_radial(100, rng);
+      std::tie(flanker.shift_x, flanker.shift_y) = places[static_cast<size_t>(k)];
+      flankers.push_back(radial_points(flanker, gap, uniform(rng, 0, 1) * 2 * M_PI, 0, dash_phase));
+    }
+  }
+  pair.closed_lines = {radial_points(main, 0, 0, dashes, dash_phase)};
+  pair.open_lines = {radial_points(main, gap, gap_phase, dashes, dash_phase)};
+  for (const Polyline& f : flankers) {
+    pair.closed_lines.push_back(f);
+    pair.open_lines.push_back(f);
+  }
+  return pair;
+}
+
 int line_width(ContourSet set) {  // at 1024 px
   switch (set) {
     case ContourSet::kLineWidth1_25: return 5;
@@ -191,8 +266,24 @@ void draw_polylines(cv::Mat& canvas, const std::vector<Polyline>& lines, double 
     }
 }
 
-cv::Mat render(const std::vector<Polyline>& lines, int width, int core_width = 0) {
+/// The curvy sets' stamping: every pixel (x, y) with (x − px)² + (y − py)² < 25 of a point turns black.
+void draw_dots(cv::Mat& canvas, const std::vector<Polyline>& lines) {
+  for (const Polyline& line : lines)
+    for (const auto& [px, py] : line)
+      for (int x = static_cast<int>(px - 10); x < static_cast<int>(px + 10); ++x)
+        for (int y = static_cast<int>(py - 10); y < static_cast<int>(py + 10); ++y)
+          if (x >= 0 && y >= 0 && x < canvas.cols && y < canvas.rows && (x - px) * (x - px) + (y - py) * (y - py) < 25)
+            canvas.at<uchar>(y, x) = 0;
+}
+
+cv::Mat render(const std::vector<Polyline>& lines, int width, int core_width = 0, bool dots = false) {
   cv::Mat canvas(static_cast<int>(kCanvas), static_cast<int>(kCanvas), CV_8UC1, cv::Scalar(255));
+  if (dots) {
+    draw_dots(canvas, lines);
+    cv::Mat small;
+    cv::resize(canvas, small, cv::Size(256, 256), 0, 0, cv::INTER_AREA);
+    return small;
+  }
   draw_polylines(canvas, lines, width, 0);
   if (core_width > 0) draw_polylines(canvas, lines, core_width, 255);
   cv::Mat small;
@@ -267,7 +358,21 @@ bool polylines_overlap(const Polyline& a, const Polyline& b, double distance) {
   return false;
 }
 
+bool is_curvy(ContourSet set) {
+  switch (set) {
+    case ContourSet::kCurvy:
+    case ContourSet::kCurvy50:
+    case ContourSet::kCurvy100:
+    case ContourSet::kCurvy150:
+    case ContourSet::kDashed:
+    case ContourSet::kDashedFlanker:
+    case ContourSet::kCurvyFlankers: return true;
+    default: return false;
+  }
+}
+
 ContourPair make_contour_pair(int polygon_points, ContourSet set, std::mt19937_64& rng) {
+  if (is_curvy(set)) return curvy_pair(set, rng);
   if (polygon_points < 3) throw InvalidArgument("contours: a polygon needs at least 3 vertices");
   ContourPair pair;
   pair.polygon_points = polygon_points;
@@ -306,14 +411,15 @@ ContourPair make_contour_pair(int polygon_points, ContourSet set, std::mt19937_6
   return pair;
 }
 
-torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set) {
+torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set, bool dots) {
+  if (dots) return to_tensor(render(lines, 10, 0, true));
   if (set == ContourSet::kBlackWhiteBlack) return to_tensor(render(lines, 18, 6));
   const cv::Mat drawing = render(lines, line_width(set));
   return to_tensor(set == ContourSet::kBinarised ? dither(drawing) : drawing);
 }
 
-torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set) {
-  const torch::Tensor drawing = draw_lines(lines, set).to(torch::kFloat64);
+torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots) {
+  const torch::Tensor drawing = draw_lines(lines, set, dots).to(torch::kFloat64);
   const double luma = 0.2989 * kGrey[0] + 0.587 * kGrey[1] + 0.114 * kGrey[2];
   torch::Tensor keep;  // pixels of the drawing that stay; the rest become the grey background
   torch::Tensor shown = drawing;
@@ -350,13 +456,14 @@ int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOpt
   for (int64_t k = 0; k < pairs; ++k) {
     const int n = counts[static_cast<size_t>(k % static_cast<int64_t>(counts.size()))];
     const std::string closed_name = std::to_string(2 * k + 1) + ".png", open_name = std::to_string(2 * k + 2) + ".png";
-    labels << "closed/" << closed_name << "," << n << ",1\n" << "open/" << open_name << "," << n << ",0\n";
+    const int vertices = is_curvy(options.set) ? 0 : n;
+    labels << "closed/" << closed_name << "," << vertices << ",1\n" << "open/" << open_name << "," << vertices << ",0\n";
     const auto closed_path = root / "closed" / closed_name, open_path = root / "open" / open_name;
     if (!std::filesystem::exists(closed_path) || !std::filesystem::exists(open_path)) {
       std::mt19937_64 rng = make_rng(options.seed, static_cast<uint64_t>(k));
       const ContourPair pair = make_contour_pair(n, options.set, rng);
       for (const auto& [path, lines] : {std::pair{closed_path, pair.closed_lines}, std::pair{open_path, pair.open_lines}}) {
-        const torch::Tensor rgb = contour_stimulus(lines, options.set).permute({1, 2, 0}).contiguous();
+        const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots).permute({1, 2, 0}).contiguous();
         cv::Mat image(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>());
         cv::Mat bgr;
         cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);

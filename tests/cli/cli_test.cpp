@@ -848,9 +848,9 @@ TEST(CliPitfalls, ContourStimuliAndTheRecognitionGap) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "tri")) images += e.path().extension() == ".png";
   EXPECT_EQ(images, 14);
   EXPECT_TRUE(std::filesystem::exists(dir / "tri" / "labels.csv"));
-  o = run("stimuli contour --set curvy" + db);
+  o = run("stimuli contour --set wavy" + db);
   EXPECT_EQ(o.code, 2);
-  EXPECT_NE(o.out.find("unknown contour set 'curvy'"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("unknown contour set 'wavy'"), std::string::npos) << o.out;
 
   // The recognition gap of the reference CNN on three test images; every image's numbers are stored.
   o = run("recognition-gap --model " + model_path() + " --limit 3 --json" + db);

@@ -139,6 +139,38 @@ TEST(Contours, TheClosedContourEnclosesARegionAndTheOpenOneDoesNot) {
   }
 }
 
+TEST(Contours, CurvySetsFollowTheirRadialFrequencyContours) {
+  for (const auto& [set, radius] : {std::pair{ContourSet::kCurvy50, 100.0}, std::pair{ContourSet::kCurvy100, 200.0},
+                                    std::pair{ContourSet::kCurvy150, 300.0}, std::pair{ContourSet::kCurvy, 0.0}}) {
+    for (uint64_t seed = 0; seed < 3; ++seed) {
+      std::mt19937_64 rng = make_rng(seed, 5);
+      const ContourPair pair = make_contour_pair(0, set, rng);
+      ASSERT_TRUE(pair.dots);
+      ASSERT_EQ(pair.closed_lines.size(), 1u);  // no flankers
+      // The sinusoids average out over the full turn: the mean radius is R (100–200 for curvy).
+      double mean = 0;
+      for (const auto& [x, y] : pair.closed_lines[0]) mean += std::hypot(x - 512, y - 512);
+      mean /= static_cast<double>(pair.closed_lines[0].size());
+      if (radius > 0)
+        EXPECT_NEAR(mean, radius, 2.0) << to_string(set);
+      else
+        EXPECT_TRUE(mean > 98 && mean < 202) << mean;
+      EXPECT_GT(unreached_background(draw_lines({pair.closed_lines[0]}, set, true)), 20) << to_string(set);
+      EXPECT_EQ(unreached_background(draw_lines({pair.open_lines[0]}, set, true)), 0) << to_string(set);
+    }
+  }
+  std::mt19937_64 rng = make_rng(1, 1);
+  const ContourPair dashed = make_contour_pair(0, ContourSet::kDashed, rng);
+  EXPECT_GT(dashed.closed_lines[0].size(), 200u);  // about half of the 500 points
+  EXPECT_LT(dashed.closed_lines[0].size(), 300u);
+  EXPECT_EQ(unreached_background(draw_lines({dashed.closed_lines[0]}, ContourSet::kDashed, true)), 0);  // gaps
+  const ContourPair flanked = make_contour_pair(0, ContourSet::kDashedFlanker, rng);
+  EXPECT_EQ(flanked.closed_lines.size(), 2u);
+  const ContourPair curvy_flankers = make_contour_pair(0, ContourSet::kCurvyFlankers, rng);
+  EXPECT_GE(curvy_flankers.closed_lines.size(), 2u);
+  EXPECT_LE(curvy_flankers.closed_lines.size(), 4u);
+}
+
 TEST(Contours, LinesHaveTheSetsWidth) {
   const Polyline horizontal = {{100, 510}, {900, 510}};
   for (const auto& [set, width] : {std::pair{ContourSet::kTraining, 2.5}, std::pair{ContourSet::kLineWidth1_25, 1.25},
@@ -185,9 +217,9 @@ TEST(Contours, SetsAreDeterministicAndResume) {
   const std::string labels = bytes(dir / "a" / "labels.csv");
   EXPECT_NE(labels.find("closed/1.png,3,1"), std::string::npos);
   EXPECT_NE(labels.find("open/14.png,3,0"), std::string::npos);
-  EXPECT_THROW(parse_contour_set("curvy"), InvalidArgument);
+  EXPECT_THROW(parse_contour_set("wavy"), InvalidArgument);
   EXPECT_EQ(parse_contour_set("12-gons"), ContourSet::kTwelveGons);
-  EXPECT_EQ(contour_set_names().size(), 13u);
+  EXPECT_EQ(contour_set_names().size(), 20u);
 }
 
 }  // namespace

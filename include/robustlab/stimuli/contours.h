@@ -16,6 +16,13 @@
 // 2.5 px). The grey background (contrast 0) pads by 16 px, puts the grey (118.9) wherever the
 // drawing is not darker than it, and crops the centre 256 × 256 back (crop margin 1).
 //
+// The curvy sets (linedrawing_curvy.py) draw a radial-frequency contour instead, r(φ) = R +
+// A1 sin(f1 (φ + p1)) + A2 sin(f2 (φ + p2)) (R ~ U(100, 200), or 100/200/300 for the 50/100/150 px
+// sets, A ~ U(15, 45), f in 1..6), as discs of radius 5 at 500 points of φ; the open version
+// leaves out an arc of π/3 at a random phase; dashed keeps the points where sin(20 φ + p) > 0.
+// The dashed-flanker set adds a dashed closed contour in the opposite quadrant; the curvy-flanker
+// set 1–3 open curvy contours of the same size at other places.
+//
 // Drawing uses OpenCV instead of PIL: lines as PIL's ImageDraw draws them (no antialiasing at
 // 1024 px, a disc at every vertex), the 4× reduction as a box (area) filter where PIL's
 // ANTIALIAS is Lanczos — the grey levels of line edges differ slightly, the geometry does not.
@@ -53,27 +60,40 @@ enum class ContourSet {
   kTwelveGons,          ///< set13: 12
   kAsymmetricFlankers,  ///< set24: two segments, one 32–64 px long
   kBinarised,           ///< set25: thresholded to black and white
+  kCurvy,               ///< set17: radial-frequency contours, no flankers
+  kCurvy50,             ///< set20: curvy, diameter 50 px
+  kCurvy100,            ///< set21: 100 px
+  kCurvy150,            ///< set22: 150 px
+  kDashed,              ///< set18: curvy and dashed
+  kDashedFlanker,       ///< set19: curvy, with a dashed closed flanker
+  kCurvyFlankers,       ///< set23: curvy (50 px) among 1–3 open curvy flankers
 };
 /// training, line-width-1.25, line-width-4.5, line-width-7.5, white-lines, black-white-black,
-/// no-flankers, 3-gons, 6-gons, 9-gons, 12-gons, asymmetric-flankers, binarised
+/// no-flankers, 3-gons, 6-gons, 9-gons, 12-gons, asymmetric-flankers, binarised, curvy, curvy-50,
+/// curvy-100, curvy-150, dashed, dashed-flanker, curvy-flankers
 ContourSet parse_contour_set(const std::string& name);
 std::string to_string(ContourSet set);
 const std::vector<std::string>& contour_set_names();
 
 /// The geometry of one image pair: the main contour first, then the flankers (shared).
 struct ContourPair {
-  int polygon_points = 0;
+  int polygon_points = 0;  ///< 0 for the curvy sets
   std::vector<Polyline> open_lines, closed_lines;
+  bool dots = false;  ///< the curvy sets: each point a disc of radius 5, not joined by lines
 };
 
-/// The reference's define_image for a set (number of vertices as the set says, or `polygon_points`).
+/// The reference's define_image for a set (number of vertices as the set says, or
+/// `polygon_points`); the curvy sets ignore `polygon_points`.
 ContourPair make_contour_pair(int polygon_points, ContourSet set, std::mt19937_64& rng);
+/// Whether a set draws radial-frequency contours.
+bool is_curvy(ContourSet set);
 
-/// The line drawing of `lines` as the set draws it: [256, 256] uint8 (255 white).
-torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set);
+/// The line drawing of `lines` as the set draws it: [256, 256] uint8 (255 white); `dots` draws
+/// each point as a disc (the curvy sets).
+torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set, bool dots = false);
 
 /// The final stimulus: the drawing on the uniform grey background, [3, 256, 256] uint8 RGB.
-torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set);
+torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots = false);
 
 /// Geometry checks the generator guarantees (also the tests' predicates): the distance from a
 /// point to a polyline, and whether two polylines come closer than `distance` or cross.
