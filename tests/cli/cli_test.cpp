@@ -47,7 +47,7 @@ TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
                           "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
                           "objects generate", "objects train", "objects predict", "objects eval", "recognition-gap",
-                          "stimuli", "stimuli contour"}) {
+                          "stimuli", "stimuli contour", "pitfalls", "pitfalls contour"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -865,6 +865,31 @@ TEST(CliPitfalls, ContourStimuliAndTheRecognitionGap) {
   o = run("recognition-gap --model " + model_path() + " --limit 1 --targets 12" + db);
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("fewer than the target class 12"), std::string::npos) << o.out;
+  // A closed/open classifier trained briefly on one set, then judged on two: both criteria stored.
+  ASSERT_EQ(run("stimuli contour --set no-flankers --repetitions 1 --output " + (dir / "plain").string() + db).code, 0);
+  std::filesystem::remove(dir / "tri" / "labels.csv");
+  std::filesystem::remove(dir / "plain" / "labels.csv");
+  const std::string ckpt = (dir / "contour.ckpt").string();
+  o = run("train --model small_cnn --dataset " + (dir / "tri").string() +
+          " --resize 32 --crop 32 --grayscale --epochs 1 --no-val -o " + ckpt + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  o = run("pitfalls contour --model " + ckpt + " --sets " + (dir / "tri").string() + "," + (dir / "plain").string() +
+          " --size 32 --grayscale --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto judged = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(judged["sets"].size(), 2u);
+  EXPECT_EQ(judged["sets"][1]["set"], "plain");
+  EXPECT_EQ(judged["sets"][1]["images"], 14);
+  for (const auto& set : judged["sets"]) {
+    EXPECT_GE(set["accuracy"].get<double>(), 0.0);
+    EXPECT_LE(set["accuracy_optimised"].get<double>(), 1.0);
+  }
+  EXPECT_EQ(store.results({.run_id = judged["run"].get<int64_t>(), .metric = "accuracy"}).size(), 4u);
+  o = run("pitfalls contour --model " + model_path() + " --sets " + (dir / "tri").string() + " --size 28 --grayscale" + db);
+  EXPECT_NE(o.code, 0);  // ten classes for a two-class set
+  EXPECT_NE(o.out.find("has 2 classes"), std::string::npos) << o.out;
+  o = run("pitfalls contour --model " + ckpt + " --sets " + dir.path().string() + " --size 32 --grayscale" + db);
+  EXPECT_EQ(o.code, 2);  // no closed/ and open/ there
   o = run("recognition-gap --model " + model_path() + " --limit 1 --min-size 64" + db);
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("smaller than the model's minimum size 64"), std::string::npos) << o.out;
