@@ -33,6 +33,13 @@ void add_stimuli_command(CLI::App& app, Globals& g) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   contour->add_option("--output", f->output, "Output folder (default: contours-<set>)");
+  contour->add_option("--backgrounds", f->options.backgrounds,
+                      "Image folder for the backgrounds (one image per pair, contrast scaled in Lab space); default: the "
+                      "uniform grey");
+  contour->add_option("--contrast", f->options.contrast,
+                      "With --backgrounds: the contrast alpha in [0, 1] (the paper tests 0, .2, .4, .6, .8, 1); < 0: "
+                      "random per pair, as for training")
+      ->capture_default_str();
   contour->callback([f, &g] {
     apply_globals(g);
     f->options.set = stimuli::parse_contour_set(f->set);

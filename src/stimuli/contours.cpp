@@ -15,6 +15,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
 #include "robustlab/core/random.h"
+#include "robustlab/data/image_folder.h"
 
 namespace robustlab::stimuli {
 
@@ -22,7 +23,7 @@ namespace {
 
 constexpr double kCanvas = 1024;
 constexpr double kMinDistance = 40;  // the reference's `dist` (10 px in the final image)
-// The grey of the contrast-0 background (add_background.py) and its luma.
+// The grey of the contrast-0 background (add_background.py).
 constexpr double kGrey[3] = {118.91369957872172, 118.9127086726839, 118.91777938892962};
 
 struct SetInfo {
@@ -418,9 +419,52 @@ torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set, boo
   return to_tensor(set == ContourSet::kBinarised ? dither(drawing) : drawing);
 }
 
-torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots) {
+namespace {
+
+torch::Tensor srgb_to_lab(const torch::Tensor& rgb) {  // [3, ...] in [0, 1]
+  const torch::Tensor linear = torch::where(rgb.gt(0.04045), torch::pow((rgb + 0.055) / 1.055, 2.4), rgb / 12.92);
+  const torch::Tensor m = torch::tensor({0.412453, 0.357580, 0.180423, 0.212671, 0.715160, 0.072169, 0.019334,
+                                         0.119193, 0.950227}, torch::kFloat64).view({3, 3});
+  torch::Tensor xyz = torch::tensordot(m, linear, {1}, {0});
+  xyz = xyz / torch::tensor({0.95047, 1.0, 1.08883}, torch::kFloat64).view({3, 1, 1});
+  const torch::Tensor f = torch::where(xyz.gt(0.008856), torch::pow(xyz, 1.0 / 3), 7.787 * xyz + 16.0 / 116);
+  return torch::stack({116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])});
+}
+
+torch::Tensor lab_to_srgb(const torch::Tensor& lab) {
+  const torch::Tensor fy = (lab[0] + 16) / 116, fx = lab[1] / 500 + fy, fz = (fy - lab[2] / 200).clamp_min(0);
+  torch::Tensor f = torch::stack({fx, fy, fz});
+  torch::Tensor xyz = torch::where(f.gt(0.2068966), torch::pow(f, 3), (f - 16.0 / 116) / 7.787);
+  xyz = xyz * torch::tensor({0.95047, 1.0, 1.08883}, torch::kFloat64).view({3, 1, 1});
+  const torch::Tensor m = torch::linalg_inv(torch::tensor({0.412453, 0.357580, 0.180423, 0.212671, 0.715160, 0.072169,
+                                                           0.019334, 0.119193, 0.950227}, torch::kFloat64).view({3, 3}));
+  torch::Tensor linear = torch::tensordot(m, xyz, {1}, {0});
+  const torch::Tensor rgb = torch::where(linear.gt(0.0031308), 1.055 * torch::pow(linear.clamp_min(0), 1 / 2.4) - 0.055,
+                                         12.92 * linear);
+  return rgb.clamp(0, 1);
+}
+
+}  // namespace
+
+torch::Tensor contrast_background(const torch::Tensor& rgb, double alpha) {
+  if (rgb.dim() != 3 || rgb.size(0) != 3) throw InvalidArgument("contrast background: expected an RGB image [3, H, W]");
+  if (!(alpha >= 0 && alpha <= 1)) throw InvalidArgument("contrast background: alpha must be in [0, 1]");
+  const torch::Tensor lab = srgb_to_lab(rgb.to(torch::kFloat64) / 255);
+  const torch::Tensor mean = lab.mean({1, 2}, /*keepdim=*/true);
+  const torch::Tensor grey = torch::tensor({50.0, 0.0, 0.0}, torch::kFloat64).view({3, 1, 1});
+  return lab_to_srgb((lab - mean) * alpha + (1 - alpha) * grey + alpha * mean) * 255;
+}
+
+torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots,
+                               const torch::Tensor& background) {
   const torch::Tensor drawing = draw_lines(lines, set, dots).to(torch::kFloat64);
-  const double luma = 0.2989 * kGrey[0] + 0.587 * kGrey[1] + 0.114 * kGrey[2];
+  torch::Tensor ground;  // [3, 256, 256]
+  if (background.defined()) {
+    ground = background.to(torch::kFloat64);
+  } else {
+    ground = torch::tensor({kGrey[0], kGrey[1], kGrey[2]}, torch::kFloat64).view({3, 1, 1}).expand({3, 256, 256});
+  }
+  const torch::Tensor luma = 0.2989 * ground[0] + 0.587 * ground[1] + 0.114 * ground[2];
   torch::Tensor keep;  // pixels of the drawing that stay; the rest become the grey background
   torch::Tensor shown = drawing;
   if (set == ContourSet::kWhiteLines) {
@@ -432,7 +476,7 @@ torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet se
     keep = drawing.lt(luma);
   }
   std::vector<torch::Tensor> channels;
-  for (double g : kGrey) channels.push_back(torch::where(keep, shown, torch::full_like(shown, g)));
+  for (int64_t c = 0; c < 3; ++c) channels.push_back(torch::where(keep, shown, ground[c]));
   return torch::stack(channels).to(torch::kUInt8);  // astype(uint8): truncation
 }
 
@@ -447,6 +491,16 @@ int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOpt
     case ContourSet::kTwelveGons: counts.assign(7, 12); break;
     default: counts = {3, 4, 5, 6, 7, 8, 9};
   }
+  std::vector<std::filesystem::path> backgrounds;
+  if (!options.backgrounds.empty()) {
+    if (!std::filesystem::is_directory(options.backgrounds))
+      throw IoError("contours: background folder '" + options.backgrounds.string() + "' does not exist");
+    for (const auto& e : std::filesystem::recursive_directory_iterator(options.backgrounds))
+      if (e.is_regular_file() && is_image_file(e.path())) backgrounds.push_back(e.path());
+    if (backgrounds.empty()) throw InvalidArgument("contours: no images in '" + options.backgrounds.string() + "'");
+    std::sort(backgrounds.begin(), backgrounds.end());
+  }
+  if (options.contrast > 1) throw InvalidArgument("contours: the background contrast must be <= 1 (< 0: random)");
   std::filesystem::create_directories(root / "closed");
   std::filesystem::create_directories(root / "open");
   const int64_t pairs = options.repetitions * static_cast<int64_t>(counts.size());
@@ -462,8 +516,16 @@ int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOpt
     if (!std::filesystem::exists(closed_path) || !std::filesystem::exists(open_path)) {
       std::mt19937_64 rng = make_rng(options.seed, static_cast<uint64_t>(k));
       const ContourPair pair = make_contour_pair(n, options.set, rng);
+      torch::Tensor background;  // one image for the pair, as the reference draws one per pair
+      if (!backgrounds.empty()) {
+        const auto& file = backgrounds[std::uniform_int_distribution<size_t>(0, backgrounds.size() - 1)(rng)];
+        const double alpha = options.contrast < 0 ? uniform(rng, 0, 1) : options.contrast;
+        const torch::Tensor image =
+            image_to_tensor(resize_and_crop(read_image(file), ImageTransform{288, 288, false})).mul(255).round().to(torch::kUInt8);
+        background = contrast_background(image, alpha).narrow(1, 16, 256).narrow(2, 16, 256);
+      }
       for (const auto& [path, lines] : {std::pair{closed_path, pair.closed_lines}, std::pair{open_path, pair.open_lines}}) {
-        const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots).permute({1, 2, 0}).contiguous();
+        const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots, background).permute({1, 2, 0}).contiguous();
         cv::Mat image(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>());
         cv::Mat bgr;
         cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
 #include "robustlab/core/error.h"
@@ -40,6 +41,14 @@ double segment_gap(const Point& a, const Point& b, const Point& c, const Point& 
 }
 
 double length(const Point& a, const Point& b) { return std::hypot(a.first - b.first, a.second - b.second); }
+
+/// A 300 × 300 colour gradient as a PNG.
+void cv_write_test_image(const std::filesystem::path& path) {
+  cv::Mat image(300, 300, CV_8UC3);
+  for (int y = 0; y < 300; ++y)
+    for (int x = 0; x < 300; ++x) image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>(x * 255 / 299), static_cast<uchar>(y * 255 / 299), 90);
+  ASSERT_TRUE(cv::imwrite(path.string(), image));
+}
 
 TEST(Contours, GeometryKeepsTheGeneratorsPromises) {
   for (ContourSet set : {ContourSet::kTraining, ContourSet::kNoFlankers, ContourSet::kAsymmetricFlankers}) {
@@ -200,6 +209,27 @@ TEST(Contours, TheGreyBackgroundKeepsOnlyTheDarkLines) {
   EXPECT_GT(white[0][127][128].item<uint8_t>(), 200);  // a white line on grey
 }
 
+TEST(Contours, ImageBackgroundsHaveTheirContrastScaledInLab) {
+  torch::manual_seed(0);
+  const torch::Tensor image = torch::randint(0, 256, {3, 20, 20}).to(torch::kUInt8);
+  // Contrast 0 is the uniform grey of the reference (skimage's lab2rgb of L = 50: 118.9137, 118.9127, 118.9178).
+  const torch::Tensor grey = contrast_background(image, 0);
+  EXPECT_NEAR(grey[0].mean().item<double>(), 118.91369957872172, 1e-3);
+  EXPECT_NEAR(grey[1].mean().item<double>(), 118.9127086726839, 1e-3);
+  EXPECT_NEAR(grey[2].mean().item<double>(), 118.91777938892962, 1e-3);
+  for (int c = 0; c < 3; ++c) EXPECT_LT(grey[c].std().item<double>(), 1e-9);  // uniform
+  // Contrast 1 is the image itself (the Lab round trip), and 0.5 halves the deviation in L.
+  EXPECT_TRUE(torch::allclose(contrast_background(image, 1), image.to(torch::kFloat64), 0, 1e-6));
+  const torch::Tensor half = contrast_background(image, 0.5);
+  EXPECT_LT(half.std().item<double>(), image.to(torch::kFloat64).std().item<double>());
+  EXPECT_THROW(contrast_background(image, 1.5), InvalidArgument);
+  // The stimulus keeps the dark line over a bright background and shows the background elsewhere.
+  const torch::Tensor white = torch::full({3, 256, 256}, 240.0, torch::kFloat64);
+  const torch::Tensor s = contour_stimulus({{{100, 510}, {900, 510}}}, ContourSet::kTraining, false, white);
+  EXPECT_EQ(s[0][10][10].item<uint8_t>(), 240);
+  EXPECT_LT(s[0][127][128].item<uint8_t>(), 60);
+}
+
 TEST(Contours, SetsAreDeterministicAndResume) {
   testing::TempDir dir;
   const ContourSetOptions options{.set = ContourSet::kTriangles, .repetitions = 1, .seed = 3};
@@ -217,6 +247,16 @@ TEST(Contours, SetsAreDeterministicAndResume) {
   const std::string labels = bytes(dir / "a" / "labels.csv");
   EXPECT_NE(labels.find("closed/1.png,3,1"), std::string::npos);
   EXPECT_NE(labels.find("open/14.png,3,0"), std::string::npos);
+  // With image backgrounds: a folder of images, one per pair, contrast as asked.
+  std::filesystem::create_directories(dir / "bg" / "x");
+  cv_write_test_image(dir / "bg" / "x" / "a.png");
+  ContourSetOptions with_images = options;
+  with_images.backgrounds = dir / "bg";
+  with_images.contrast = 0.8;
+  EXPECT_EQ(write_contour_set(dir / "c", with_images), 14);
+  EXPECT_NE(bytes(dir / "c" / "closed/1.png"), bytes(dir / "a" / "closed/1.png"));
+  with_images.backgrounds = dir / "nowhere";
+  EXPECT_THROW(write_contour_set(dir / "d", with_images), IoError);
   EXPECT_THROW(parse_contour_set("wavy"), InvalidArgument);
   EXPECT_EQ(parse_contour_set("12-gons"), ContourSet::kTwelveGons);
   EXPECT_EQ(contour_set_names().size(), 20u);

@@ -92,8 +92,18 @@ bool is_curvy(ContourSet set);
 /// each point as a disc (the curvy sets).
 torch::Tensor draw_lines(const std::vector<Polyline>& lines, ContourSet set, bool dots = false);
 
-/// The final stimulus: the drawing on the uniform grey background, [3, 256, 256] uint8 RGB.
-torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots = false);
+/// add_background.py's contrast change of a background image: in CIE Lab (sRGB, D65, as
+/// skimage's rgb2lab/lab2rgb), every pixel becomes (lab − m)·α + (1 − α)·(50, 0, 0) + α·m, m the
+/// image's mean colour; back to RGB clipped to [0, 1], times 255. α = 0 gives the uniform grey of
+/// contrast 0 (118.9), α = 1 the image. rgb: [3, H, W] uint8 -> [3, H, W] float64 in [0, 255].
+torch::Tensor contrast_background(const torch::Tensor& rgb, double alpha);
+
+/// The final stimulus, [3, 256, 256] uint8 RGB: the drawing where it is darker than the background
+/// (for white lines: brighter), the background elsewhere. `background` is [3, 256, 256] in
+/// [0, 255] (the centre of the reference's 288-px background, which the final crop keeps), or
+/// undefined for the uniform grey.
+torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet set, bool dots = false,
+                               const torch::Tensor& background = {});
 
 /// Geometry checks the generator guarantees (also the tests' predicates): the distance from a
 /// point to a polyline, and whether two polylines come closer than `distance` or cross.
@@ -104,6 +114,11 @@ struct ContourSetOptions {
   ContourSet set = ContourSet::kTraining;
   int64_t repetitions = 10;  ///< each gives 7 pairs (3–9 vertices, or the set's n), 14 images
   uint64_t seed = 0;
+  /// Backgrounds: an image folder (any layout; each pair draws one image, resized and
+  /// centre-cropped to 288 px) with its contrast scaled by `contrast` (< 0: α ~ U(0, 1) per pair,
+  /// the reference's "random" for training). Empty: the uniform grey.
+  std::filesystem::path backgrounds;
+  double contrast = -1;
 };
 
 /// Writes <root>/{closed,open}/<index>.png (index = 2·pair + 0 closed / 1 open, in the
