@@ -146,8 +146,10 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
-    const std::set<std::string> sections = chosen_sections(f->only, f->skip);
-    const int64_t continual_limit = std::max<int64_t>(f->corruption_limit, 1);  // also with --only continual
+    std::set<std::string> sections = chosen_sections(f->only, f->skip);
+    const int64_t continual_limit = f->corruption_limit;  // also with --only continual
+    if (continual_limit == 0 && sections.erase("continual") > 0)
+      log_info("--corruption-limit 0: no Fashion-MNIST-C images, so the continual section is skipped too");
     if (!sections.count("attacks")) f->attack_limit = 0;
     if (!sections.count("corruptions")) f->corruption_limit = 0;
     const bool needs_model =

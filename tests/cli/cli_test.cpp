@@ -839,6 +839,17 @@ TEST(CliObjects, TrainResumesAndPredictsWithTheModel) {
   EXPECT_NE(o.out.find("no frame files"), std::string::npos) << o.out;
 }
 
+TEST(CliBenchmark, NoCorruptedImagesSkipTheContinualSection) {
+  // --corruption-limit 0 leaves the continual stream no images: the section is skipped (before,
+  // it ran on one image), so nothing needs the model and nothing is stored for it.
+  testing::TempDir dir;
+  const Output o = run("benchmark --only continual --corruption-limit 0 --report '' --db " + (dir / "r.db").string());
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("continual section is skipped"), std::string::npos) << o.out;
+  const Store store((dir / "r.db").string());
+  EXPECT_TRUE(store.results({.metric = "error"}).empty());
+}
+
 TEST(CliPitfalls, ContourStimuliAndTheRecognitionGap) {
   testing::TempDir dir;
   const std::string db = " --db " + (dir / "r.db").string();
