@@ -7,6 +7,7 @@
 #include "robustlab/adaptation/self_learning.h"
 
 #include <cmath>
+#include <functional>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -213,20 +214,33 @@ void SelfLearner::set_norm_training(bool training) {
     if (l.set_training) l.set_training(training);
 }
 
-std::vector<torch::Tensor> SelfLearner::forward_with(const std::vector<torch::Tensor>& weights,
-                                                     const std::vector<torch::Tensor>& inputs, bool batch_statistics) {
-  // Swapped in and out around the passes (before any student pass whose graph must not see it).
+void SelfLearner::descend(const torch::Tensor& loss) {
+  optimizer_->zero_grad();
+  loss.backward();
+  optimizer_->step();
+  ++steps_;
+}
+
+void SelfLearner::with_weights(const std::vector<torch::Tensor>& weights, const std::function<void()>& body) {
+  // Swapped in and out around `body` (before any student pass whose graph must not see it).
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> student;
   for (size_t i = 0; i < params_.size(); ++i) {
     student.push_back(params_[i].detach().clone());
     params_[i].copy_(weights[i]);
   }
-  set_norm_training(batch_statistics);
-  std::vector<torch::Tensor> logits;
-  for (const torch::Tensor& x : inputs) logits.push_back(model_.forward(x));  // one batch at a time (batch statistics)
-  set_norm_training(true);
+  body();
   for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
+}
+
+std::vector<torch::Tensor> SelfLearner::forward_with(const std::vector<torch::Tensor>& weights,
+                                                     const std::vector<torch::Tensor>& inputs, bool batch_statistics) {
+  std::vector<torch::Tensor> logits;
+  with_weights(weights, [&] {
+    set_norm_training(batch_statistics);
+    for (const torch::Tensor& x : inputs) logits.push_back(model_.forward(x));  // one batch at a time (batch statistics)
+    set_norm_training(true);
+  });
   return logits;
 }
 
@@ -286,10 +300,7 @@ torch::Tensor SelfLearner::step(const torch::Tensor& x) {
     const torch::Tensor value = loss(logits, teacher);
     if (!value.defined()) continue;  // EATA kept no sample: no update
     if (!check_finite(value)) break;
-    optimizer_->zero_grad();
-    value.backward();
-    optimizer_->step();
-    ++steps_;
+    descend(value);
     if (options_.teacher_interval > 1 && steps_ % options_.teacher_interval == 0) {
       torch::NoGradGuard no_grad;
       for (size_t i = 0; i < params_.size(); ++i) teacher_[i] = params_[i].detach().clone();
@@ -439,11 +450,7 @@ torch::Tensor SelfLearner::cotta_step(const torch::Tensor& x) {
     value = 0.5 * value - 0.5 * (torch::softmax(logits, 1) * torch::log_softmax(teacher, 1)).sum(1);
   value = value.mean();
   if (!check_finite(value)) return teacher;
-  optimizer_->zero_grad();
-  value.backward();
-  optimizer_->step();
-  optimizer_->zero_grad();
-  ++steps_;
+  descend(value);
   update_teacher();
   if (options_.restore_probability > 0) {  // stochastic restore: each weight back to its source value
     torch::NoGradGuard no_grad;
@@ -483,20 +490,12 @@ void SelfLearner::rotta_update() {
   // The robust statistics move with every pass: a non-finite loss puts them back too.
   const std::vector<torch::Tensor> statistics_before = statistics(), teacher_statistics_before = teacher_statistics_;
   torch::Tensor teacher;
-  {  // the teacher on the bank, updating its robust statistics
-    torch::NoGradGuard no_grad;
-    const std::vector<torch::Tensor> student_statistics = statistics();
-    std::vector<torch::Tensor> student;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      student.push_back(params_[i].detach().clone());
-      params_[i].copy_(teacher_[i]);
-    }
+  with_weights(teacher_, [&] {  // the teacher on the bank, updating its robust statistics
     set_statistics(teacher_statistics_);
     teacher = robust_forward(bank);
     teacher_statistics_ = statistics();
-    for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(student[i]);
-    set_statistics(student_statistics);
-  }
+    set_statistics(statistics_before);
+  });
   const torch::Tensor logits = robust_forward(cotta_augment(bank, {}, generator_));
   const torch::Tensor weights = timeliness_weights(memory_->ages()).to(logits.options());
   const torch::Tensor value =
@@ -506,11 +505,7 @@ void SelfLearner::rotta_update() {
     teacher_statistics_ = teacher_statistics_before;
     return;
   }
-  optimizer_->zero_grad();
-  value.backward();
-  optimizer_->step();
-  optimizer_->zero_grad();
-  ++steps_;
+  descend(value);
   update_teacher();
 }
 
@@ -547,11 +542,7 @@ torch::Tensor SelfLearner::roid_step(const torch::Tensor& x) {
     value = value + (symmetric * weights.index_select(0, keep)).sum() / n;
   }
   if (check_finite(value)) {
-    optimizer_->zero_grad();
-    value.backward();
-    optimizer_->step();
-    optimizer_->zero_grad();
-    ++steps_;
+    descend(value);
     torch::NoGradGuard no_grad;  // weight ensembling with the source
     const double m = options_.source_momentum;
     for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(m * params_[i] + (1 - m) * initial_[i]);

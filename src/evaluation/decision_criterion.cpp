@@ -10,7 +10,7 @@ namespace robustlab::evaluation {
 
 namespace {
 
-double percentile(std::vector<double> sorted_values, double q) {  // numpy's default (linear)
+double percentile(const std::vector<double>& sorted_values, double q) {  // numpy's default (linear)
   const double position = q / 100 * static_cast<double>(sorted_values.size() - 1);
   const size_t below = static_cast<size_t>(position);
   const size_t above = std::min(below + 1, sorted_values.size() - 1);

@@ -281,12 +281,10 @@ cv::Mat render(const std::vector<Polyline>& lines, int width, int core_width = 0
   cv::Mat canvas(static_cast<int>(kCanvas), static_cast<int>(kCanvas), CV_8UC1, cv::Scalar(255));
   if (dots) {
     draw_dots(canvas, lines);
-    cv::Mat small;
-    cv::resize(canvas, small, cv::Size(256, 256), 0, 0, cv::INTER_AREA);
-    return small;
+  } else {
+    draw_polylines(canvas, lines, width, 0);
+    if (core_width > 0) draw_polylines(canvas, lines, core_width, 255);
   }
-  draw_polylines(canvas, lines, width, 0);
-  if (core_width > 0) draw_polylines(canvas, lines, core_width, 255);
   cv::Mat small;
   cv::resize(canvas, small, cv::Size(256, 256), 0, 0, cv::INTER_AREA);
   return small;
@@ -323,7 +321,7 @@ ContourSet parse_contour_set(const std::string& name) {
   for (const SetInfo& s : kSets)
     if (name == s.name) return s.set;
   std::string known;
-  for (const SetInfo& s : kSets) known += (known.empty() ? "" : ", ") + std::string(s.name);
+  for (const std::string& n : contour_set_names()) known += (known.empty() ? "" : ", ") + n;
   throw InvalidArgument("unknown contour set '" + name + "' (known: " + known + ")");
 }
 
@@ -376,7 +374,6 @@ ContourPair make_contour_pair(int polygon_points, ContourSet set, std::mt19937_6
   if (is_curvy(set)) return curvy_pair(set, rng);
   if (polygon_points < 3) throw InvalidArgument("contours: a polygon needs at least 3 vertices");
   ContourPair pair;
-  pair.polygon_points = polygon_points;
   Polyline open, closed;
   do {
     std::tie(open, closed) = polygon_pair(polygon_points, rng);

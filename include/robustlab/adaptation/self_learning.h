@@ -53,6 +53,7 @@
 // learner's interface, do without (docs/adaptation.md).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -184,6 +185,10 @@ class SelfLearner {
   torch::Tensor roid_step(const torch::Tensor& x);
   /// RoTTA's update on the memory bank.
   void rotta_update();
+  /// zero_grad, backward, optimiser step: one update of the adapted parameters.
+  void descend(const torch::Tensor& loss);
+  /// Runs `body` (without gradients) with `weights` in place of the adapted parameters.
+  void with_weights(const std::vector<torch::Tensor>& weights, const std::function<void()>& body);
   /// Forward passes of each input with `weights` in place of the adapted parameters (no
   /// gradient), the normalisation layers in training mode (batch statistics) or not (stored).
   std::vector<torch::Tensor> forward_with(const std::vector<torch::Tensor>& weights,

@@ -77,7 +77,6 @@ const std::vector<std::string>& contour_set_names();
 
 /// The geometry of one image pair: the main contour first, then the flankers (shared).
 struct ContourPair {
-  int polygon_points = 0;  ///< 0 for the curvy sets
   std::vector<Polyline> open_lines, closed_lines;
   bool dots = false;  ///< the curvy sets: each point a disc of radius 5, not joined by lines
 };
