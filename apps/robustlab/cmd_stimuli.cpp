@@ -1,5 +1,6 @@
 // robustlab stimuli: the case-study stimuli of Funke et al. 2021 written as image folders with
-// labels — `stimuli contour`: the closed-contour training set or a generalisation set.
+// labels — `stimuli contour`: the closed-contour training set or a generalisation set; `stimuli svrt`:
+// samples of the 23 SVRT problems.
 #include <iostream>
 
 #include "common.h"
@@ -8,6 +9,7 @@
 #include "robustlab/core/log.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/stimuli/contours.h"
+#include "robustlab/stimuli/svrt.h"
 
 namespace robustlab::cli {
 
@@ -54,6 +56,44 @@ void add_stimuli_command(CLI::App& app, Globals& g) {
     else
       std::cout << "contours (" << f->set << "): " << f->options.repetitions * 14 << " images in " << output << " ("
                 << written << " written now)\n";
+  });
+
+  struct SvrtFlags {
+    std::vector<int> problems;
+    int64_t samples = 1000;
+    std::string output = "svrt";
+  };
+  auto s = std::make_shared<SvrtFlags>();
+  auto* svrt = cmd->add_subcommand(
+      "svrt",
+      "Samples of the 23 SVRT problems (Fleuret et al. 2011), 128x128 PNGs in <output>/problem_<n>/{0,1} with "
+      "labels.csv; resumes an interrupted run");
+  svrt->add_option("--problems", s->problems, "Problems 1-23, comma-separated (default: all)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, stimuli::kSvrtProblems));
+  svrt->add_option("--samples", s->samples, "Samples per problem, half of each class (the reference: 28000 train, "
+                                            "2800 validation, 5600 test)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  svrt->add_option("--output", s->output, "Output folder")->capture_default_str();
+  svrt->callback([s, &g] {
+    apply_globals(g);
+    if (s->problems.empty())
+      for (int p = 1; p <= stimuli::kSvrtProblems; ++p) s->problems.push_back(p);
+    nlohmann::json out = nlohmann::json::array();
+    for (const int problem : s->problems) {
+      const std::filesystem::path folder = std::filesystem::path(s->output) / ("problem_" + std::to_string(problem));
+      Progress progress("svrt problem " + std::to_string(problem), s->samples);
+      const int64_t written =
+          stimuli::write_svrt_set(folder, {problem, s->samples, g.seed}, [&](int64_t, int64_t) { progress.advance(); });
+      progress.finish();
+      const char* group = stimuli::svrt_is_same_different(problem) ? "same-different" : "spatial";
+      out.push_back({{"problem", problem}, {"group", group}, {"output", folder.string()}, {"written", written}});
+      if (!g.json)
+        std::cout << "svrt problem " << problem << " (" << group << "): " << s->samples << " images in "
+                  << folder.string() << " (" << written << " written now)\n";
+    }
+    if (g.json) print_json({{"samples", s->samples}, {"problems", out}});
   });
 }
 

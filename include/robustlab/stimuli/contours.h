@@ -35,15 +35,13 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <torch/types.h>
 
-namespace robustlab::stimuli {
+#include "robustlab/stimuli/geometry.h"
 
-using Point = std::pair<double, double>;  ///< (x, y) on the 1024-px canvas
-using Polyline = std::vector<Point>;
+namespace robustlab::stimuli {
 
 /// The training distribution and the generalisation sets of the paper (reference set numbers).
 enum class ContourSet {
@@ -75,7 +73,8 @@ ContourSet parse_contour_set(const std::string& name);
 std::string to_string(ContourSet set);
 const std::vector<std::string>& contour_set_names();
 
-/// The geometry of one image pair: the main contour first, then the flankers (shared).
+/// The geometry of one image pair (coordinates on the 1024-px canvas): the main contour first,
+/// then the flankers (shared).
 struct ContourPair {
   std::vector<Polyline> open_lines, closed_lines;
   bool dots = false;  ///< the curvy sets: each point a disc of radius 5, not joined by lines
