@@ -18,7 +18,7 @@ void add_train_command(CLI::App& app, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("train", "Train a zoo model on a dataset and save a checkpoint");
-  cmd->add_option("--model", f->model.arch, "Architecture: small_cnn, resnet18, resnet50, resnet20")
+  cmd->add_option("--model", f->model.arch, "Architecture: small_cnn, resnet18, resnet50, resnet20, resnet20_patch4")
       ->capture_default_str();
   add_dataset_flags(*cmd, f->data, "train");
   cmd->add_option("--epochs", f->train.epochs, "Training epochs")->capture_default_str();
@@ -30,6 +30,7 @@ void add_train_command(CLI::App& app, Globals& g) {
   cmd->add_flag("--random-crop", f->train.random_crop, "Augment: random crop after zero padding");
   cmd->add_option("--crop-padding", f->train.crop_padding, "Padding for --random-crop")->capture_default_str();
   cmd->add_flag("--flip", f->train.flip, "Augment: random horizontal flip");
+  cmd->add_flag("--vertical-flip", f->train.vertical_flip, "Augment: random vertical flip");
   cmd->add_flag("--no-val", f->no_val, "Skip the per-epoch evaluation on the test split");
   cmd->add_option("--mean", f->model.normalization.mean, "Per-channel input mean (inside the model)")->delimiter(',');
   cmd->add_option("--std", f->model.normalization.std, "Per-channel input std (inside the model)")->delimiter(',');

@@ -28,11 +28,11 @@ void TrainOptions::validate() const {
 nlohmann::json TrainOptions::to_json() const {
   return {{"epochs", epochs}, {"lr", lr},           {"batch_size", batch_size}, {"optimizer", optimizer},
           {"weight_decay", weight_decay}, {"cosine", cosine}, {"random_crop", random_crop},
-          {"crop_padding", crop_padding}, {"flip", flip}, {"seed", seed}};
+          {"crop_padding", crop_padding}, {"flip", flip}, {"vertical_flip", vertical_flip}, {"seed", seed}};
 }
 
 torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint64_t rng_seed) {
-  if (!options.random_crop && !options.flip) return x;
+  if (!options.random_crop && !options.flip && !options.vertical_flip) return x;
   auto rng = make_rng(rng_seed, 0xA0);
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3), p = options.crop_padding;
   torch::Tensor padded = options.random_crop && p > 0 ? torch::constant_pad_nd(x, {p, p, p, p}, 0.0) : x;
@@ -44,6 +44,7 @@ torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint6
     const int64_t dy = offset(rng), dx = offset(rng);
     torch::Tensor sample = padded[i].narrow(1, dy, h).narrow(2, dx, w);
     if (options.flip && coin(rng)) sample = sample.flip({2});
+    if (options.vertical_flip && coin(rng)) sample = sample.flip({1});
     out.push_back(sample);
   }
   return torch::stack(out);

@@ -1,7 +1,9 @@
 // Zoo architectures. ResNet-18/50 follow torchvision's ResNet (He et al. 2016, arXiv:1512.03385:
 // 7x7 stem, four stages, BasicBlock or Bottleneck, stride on the 3x3 convolution); ResNet-20 is
 // the CIFAR variant of §4.2 (3x3 stem, three stages of 16/32/64 channels, 1x1 projection
-// shortcuts); small_cnn is the FMN reference CNN (conv-BN-ReLU-pool twice, then two linear
+// shortcuts); resnet20_patch4 is ResNet-20 behind a 4x4 stride-4 "patchify" stem (the stem of
+// Liu et al. 2022, ConvNeXt, arXiv:2201.03545), so that 128-px line drawings (SVRT, contours at
+// half size) cost what 32-px CIFAR images do while every pixel still reaches the network; small_cnn is the FMN reference CNN (conv-BN-ReLU-pool twice, then two linear
 // layers), sized for any input side.
 #include "robustlab/models/zoo.h"
 
@@ -83,13 +85,14 @@ class Block : public nn::Module {
 
 class ResNet : public ZooNet {
  public:
-  /// `imagenet_stem`: 7x7/2 convolution and 3x3/2 max pool (224 px); otherwise a 3x3/1 stem.
-  ResNet(const ZooConfig& c, std::vector<int64_t> blocks, std::vector<int64_t> widths,
-         bool bottleneck, bool imagenet_stem)
-      : imagenet_stem_(imagenet_stem) {
+  /// kImageNet: 7x7/2 convolution and 3x3/2 max pool (224 px); kCifar: a 3x3/1 stem; kPatch4: 4x4/4.
+  enum class Stem { kCifar, kImageNet, kPatch4 };
+  ResNet(const ZooConfig& c, std::vector<int64_t> blocks, std::vector<int64_t> widths, bool bottleneck, Stem stem_kind)
+      : imagenet_stem_(stem_kind == Stem::kImageNet) {
     const int64_t stem = widths.front();
-    stem_conv_ = register_module(
-        "stem_conv", imagenet_stem ? conv(c.in_channels, stem, 7, 2, 3) : conv(c.in_channels, stem, 3, 1, 1));
+    stem_conv_ = register_module("stem_conv", stem_kind == Stem::kImageNet ? conv(c.in_channels, stem, 7, 2, 3)
+                                              : stem_kind == Stem::kPatch4 ? conv(c.in_channels, stem, 4, 4, 0)
+                                                                           : conv(c.in_channels, stem, 3, 1, 1));
     stem_bn_ = register_module("stem_bn", nn::BatchNorm2d(stem));
     int64_t in = stem;
     for (size_t s = 0; s < blocks.size(); ++s) {
@@ -125,18 +128,19 @@ class ResNet : public ZooNet {
 
 std::shared_ptr<ZooNet> build(const ZooConfig& c) {
   if (c.arch == "small_cnn") return std::make_shared<SmallCnn>(c);
+  using Stem = ResNet::Stem;
   if (c.arch == "resnet18") return std::make_shared<ResNet>(c, std::vector<int64_t>{2, 2, 2, 2},
-                                                            std::vector<int64_t>{64, 128, 256, 512}, false, true);
+                                                            std::vector<int64_t>{64, 128, 256, 512}, false, Stem::kImageNet);
   if (c.arch == "resnet50") return std::make_shared<ResNet>(c, std::vector<int64_t>{3, 4, 6, 3},
-                                                            std::vector<int64_t>{64, 128, 256, 512}, true, true);
-  return std::make_shared<ResNet>(c, std::vector<int64_t>{3, 3, 3}, std::vector<int64_t>{16, 32, 64},
-                                  false, false);
+                                                            std::vector<int64_t>{64, 128, 256, 512}, true, Stem::kImageNet);
+  return std::make_shared<ResNet>(c, std::vector<int64_t>{3, 3, 3}, std::vector<int64_t>{16, 32, 64}, false,
+                                  c.arch == "resnet20_patch4" ? Stem::kPatch4 : Stem::kCifar);
 }
 
 }  // namespace
 
 const std::vector<std::string>& zoo_architectures() {
-  static const std::vector<std::string> names = {"small_cnn", "resnet18", "resnet50", "resnet20"};
+  static const std::vector<std::string> names = {"small_cnn", "resnet18", "resnet50", "resnet20", "resnet20_patch4"};
   return names;
 }
 

@@ -16,6 +16,7 @@
 #include "robustlab/core/paths.h"
 #include "robustlab/core/random.h"
 #include "robustlab/data/image_folder.h"
+#include "items.h"
 
 namespace robustlab::stimuli {
 
@@ -501,38 +502,40 @@ int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOpt
   std::filesystem::create_directories(root / "closed");
   std::filesystem::create_directories(root / "open");
   const int64_t pairs = options.repetitions * static_cast<int64_t>(counts.size());
+  auto vertices = [&](int64_t k) { return counts[static_cast<size_t>(k % static_cast<int64_t>(counts.size()))]; };
+  const int64_t written = write_items(
+      pairs,
+      [&](int64_t k) -> int64_t {
+        const auto closed_path = root / "closed" / (std::to_string(2 * k + 1) + ".png");
+        const auto open_path = root / "open" / (std::to_string(2 * k + 2) + ".png");
+        if (std::filesystem::exists(closed_path) && std::filesystem::exists(open_path)) return 0;
+        std::mt19937_64 rng = make_rng(options.seed, static_cast<uint64_t>(k));
+        const ContourPair pair = make_contour_pair(vertices(k), options.set, rng);
+        torch::Tensor background;  // one image for the pair, as the reference draws one per pair
+        if (!backgrounds.empty()) {
+          const auto& file = backgrounds[std::uniform_int_distribution<size_t>(0, backgrounds.size() - 1)(rng)];
+          const double alpha = options.contrast < 0 ? uniform(rng, 0, 1) : options.contrast;
+          const torch::Tensor image =
+              image_to_tensor(resize_and_crop(read_image(file), ImageTransform{288, 288, false})).mul(255).round().to(torch::kUInt8);
+          background = contrast_background(image, alpha).narrow(1, 16, 256).narrow(2, 16, 256);
+        }
+        for (const auto& [path, lines] : {std::pair{closed_path, pair.closed_lines}, std::pair{open_path, pair.open_lines}}) {
+          const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots, background).permute({1, 2, 0}).contiguous();
+          cv::Mat image(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>());
+          cv::Mat bgr;
+          cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+          std::vector<uchar> png;
+          if (!cv::imencode(".png", bgr, png)) throw IoError("contours: could not encode " + path.string());
+          write_text_file(path, std::string(png.begin(), png.end()));
+        }
+        return 2;
+      },
+      progress);
   std::ostringstream labels;
   labels << "image,polygon_points,closed\n";
-  int64_t written = 0;
   for (int64_t k = 0; k < pairs; ++k) {
-    const int n = counts[static_cast<size_t>(k % static_cast<int64_t>(counts.size()))];
-    const std::string closed_name = std::to_string(2 * k + 1) + ".png", open_name = std::to_string(2 * k + 2) + ".png";
-    const int vertices = is_curvy(options.set) ? 0 : n;
-    labels << "closed/" << closed_name << "," << vertices << ",1\n" << "open/" << open_name << "," << vertices << ",0\n";
-    const auto closed_path = root / "closed" / closed_name, open_path = root / "open" / open_name;
-    if (!std::filesystem::exists(closed_path) || !std::filesystem::exists(open_path)) {
-      std::mt19937_64 rng = make_rng(options.seed, static_cast<uint64_t>(k));
-      const ContourPair pair = make_contour_pair(n, options.set, rng);
-      torch::Tensor background;  // one image for the pair, as the reference draws one per pair
-      if (!backgrounds.empty()) {
-        const auto& file = backgrounds[std::uniform_int_distribution<size_t>(0, backgrounds.size() - 1)(rng)];
-        const double alpha = options.contrast < 0 ? uniform(rng, 0, 1) : options.contrast;
-        const torch::Tensor image =
-            image_to_tensor(resize_and_crop(read_image(file), ImageTransform{288, 288, false})).mul(255).round().to(torch::kUInt8);
-        background = contrast_background(image, alpha).narrow(1, 16, 256).narrow(2, 16, 256);
-      }
-      for (const auto& [path, lines] : {std::pair{closed_path, pair.closed_lines}, std::pair{open_path, pair.open_lines}}) {
-        const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots, background).permute({1, 2, 0}).contiguous();
-        cv::Mat image(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>());
-        cv::Mat bgr;
-        cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
-        std::vector<uchar> png;
-        if (!cv::imencode(".png", bgr, png)) throw IoError("contours: could not encode " + path.string());
-        write_text_file(path, std::string(png.begin(), png.end()));
-        ++written;
-      }
-    }
-    if (progress) progress(k + 1, pairs);
+    const int n = is_curvy(options.set) ? 0 : vertices(k);
+    labels << "closed/" << 2 * k + 1 << ".png," << n << ",1\n" << "open/" << 2 * k + 2 << ".png," << n << ",0\n";
   }
   write_text_file(root / "labels.csv", labels.str());
   return written;

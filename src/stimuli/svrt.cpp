@@ -15,6 +15,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
 #include "robustlab/core/random.h"
+#include "items.h"
 
 namespace robustlab::stimuli {
 namespace {
@@ -808,32 +809,30 @@ int64_t write_svrt_set(const std::filesystem::path& root, const SvrtSetOptions& 
   if (options.samples < 2 || options.samples % 2 != 0)
     throw InvalidArgument("svrt: the number of samples must be even and at least 2 (half of each class)");
   const int64_t per_class = options.samples / 2;
-  std::ostringstream labels;
-  labels << "image,problem,label\n";
-  int64_t written = 0;
-  for (int label = 0; label < 2; ++label) {
-    const auto folder = root / std::to_string(label);
-    std::filesystem::create_directories(folder);
-    for (int64_t k = 0; k < per_class; ++k) {
-      std::string index = std::to_string(k);
-      index.insert(0, index.size() < 6 ? 6 - index.size() : 0, '0');
-      const std::string name = "sample_" + std::to_string(label) + "_" + index + ".png";
-      labels << label << "/" << name << "," << options.problem << "," << label << "\n";
-      const auto path = folder / name;
-      if (!std::filesystem::exists(path)) {
-        const uint64_t stream = (static_cast<uint64_t>(options.problem) << 48) | (static_cast<uint64_t>(label) << 40) |
-                                static_cast<uint64_t>(k);
-        std::mt19937_64 rng = make_rng(options.seed, stream);
-        SvrtSample sample = make_svrt_sample(options.problem, label, rng);
+  auto name = [&](int64_t i) {
+    std::string index = std::to_string(i % per_class);
+    index.insert(0, index.size() < 6 ? 6 - index.size() : 0, '0');
+    return std::to_string(i / per_class) + "/sample_" + std::to_string(i / per_class) + "_" + index + ".png";
+  };
+  for (int label = 0; label < 2; ++label) std::filesystem::create_directories(root / std::to_string(label));
+  const int64_t written = write_items(
+      options.samples,
+      [&](int64_t i) -> int64_t {
+        const auto path = root / name(i);
+        if (std::filesystem::exists(path)) return 0;
+        const auto label = static_cast<uint64_t>(i / per_class), k = static_cast<uint64_t>(i % per_class);
+        std::mt19937_64 rng = make_rng(options.seed, (static_cast<uint64_t>(options.problem) << 48) | (label << 40) | k);
+        SvrtSample sample = make_svrt_sample(options.problem, static_cast<int>(label), rng);
         const cv::Mat image(W, W, CV_8UC1, sample.pixels.data());
         std::vector<uchar> png;
         if (!cv::imencode(".png", image, png)) throw IoError("svrt: could not encode " + path.string());
         write_text_file(path, std::string(png.begin(), png.end()));
-        ++written;
-      }
-      if (progress) progress(label * per_class + k + 1, options.samples);
-    }
-  }
+        return 1;
+      },
+      progress);
+  std::ostringstream labels;
+  labels << "image,problem,label\n";
+  for (int64_t i = 0; i < options.samples; ++i) labels << name(i) << "," << options.problem << "," << i / per_class << "\n";
   write_text_file(root / "labels.csv", labels.str());
   return written;
 }

@@ -1,5 +1,7 @@
 #include "robustlab/models/train.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -41,6 +43,22 @@ TEST(Train, AugmentationKeepsShapeAndIsSeeded) {
   for (int64_t i = 0; i < 8; ++i) {
     EXPECT_TRUE(f[i].equal(x[i]) || f[i].equal(x[i].flip({2})));
   }
+  // Both flips: each image is one of the four, and over 64 images all four occur.
+  const auto many = torch::rand({64, 1, 6, 6});
+  const auto both = augment(many, TrainOptions{.flip = true, .vertical_flip = true}, 3);
+  std::set<int> seen;
+  for (int64_t i = 0; i < 64; ++i) {
+    int kind = -1;
+    for (int k = 0; k < 4; ++k) {
+      auto v = many[i];
+      if (k & 1) v = v.flip({2});
+      if (k & 2) v = v.flip({1});
+      if (both[i].equal(v)) kind = k;
+    }
+    ASSERT_GE(kind, 0);
+    seen.insert(kind);
+  }
+  EXPECT_EQ(seen.size(), 4u);
 }
 
 TEST(Train, RejectsBadOptionsAndDivergence) {

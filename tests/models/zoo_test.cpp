@@ -15,7 +15,8 @@ TEST(Zoo, OutputShapesForEveryArchitecture) {
     int64_t channels, size;
   };
   for (const Case& c : {Case{"small_cnn", 1, 28}, Case{"resnet20", 1, 28}, Case{"resnet20", 3, 32},
-                        Case{"resnet18", 3, 64}, Case{"resnet50", 3, 64}}) {
+                        Case{"resnet18", 3, 64}, Case{"resnet50", 3, 64}, Case{"resnet20_patch4", 1, 128},
+                        Case{"resnet20_patch4", 3, 64}}) {
     ZooClassifier model({.arch = c.arch, .in_channels = c.channels, .num_classes = 7, .image_size = c.size});
     model.set_training(false);
     const auto out = model.forward(torch::rand({2, c.channels, c.size, c.size}));
@@ -38,6 +39,25 @@ TEST(Zoo, ParameterCountsMatchTheReferenceArchitectures) {
   // He et al.'s ResNet-20 for CIFAR-10: 0.27M parameters.
   EXPECT_NEAR(static_cast<double>(count({.arch = "resnet20", .in_channels = 3, .num_classes = 10, .image_size = 32})),
               0.27e6, 0.01e6);
+  // The patch stem replaces the 3x3 stem's 3·3·1·16 weights with 4·4·1·16.
+  EXPECT_EQ(count({.arch = "resnet20_patch4", .in_channels = 1, .num_classes = 2, .image_size = 128}) -
+                count({.arch = "resnet20", .in_channels = 1, .num_classes = 2, .image_size = 128}),
+            (16 - 9) * 16);
+}
+
+TEST(Zoo, ThePatchStemSeesEveryPixelOnce) {
+  // A one-pixel change anywhere in a 4x4 patch changes the stem's output at that patch only.
+  ZooClassifier model({.arch = "resnet20_patch4", .in_channels = 1, .num_classes = 2, .image_size = 16});
+  auto* stem = model.net().named_modules()["stem_conv"]->as<torch::nn::Conv2d>();
+  ASSERT_NE(stem, nullptr);
+  torch::NoGradGuard no_grad;
+  const auto x = torch::zeros({1, 1, 16, 16});
+  auto y = x.clone();
+  y[0][0][6][9] = 1;  // patch (1, 2)
+  const auto d = (stem->forward(y) - stem->forward(x)).abs().sum(1)[0];
+  EXPECT_EQ(d.sizes(), (std::vector<int64_t>{4, 4}));
+  EXPECT_GT(d[1][2].item<float>(), 0);
+  EXPECT_EQ(d.sum().item<float>(), d[1][2].item<float>());
 }
 
 TEST(Zoo, NormLayersAreLiveHandles) {

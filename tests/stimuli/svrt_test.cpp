@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "robustlab/core/error.h"
+#include "robustlab/core/parallel.h"
 #include "robustlab/core/random.h"
 #include "robustlab/stimuli/svrt.h"
 #include "test_support.h"
@@ -376,6 +377,18 @@ TEST(Svrt, SetsAreWrittenDeterministicallyAndResume) {
   EXPECT_EQ(lines[0], "image,problem,label");
   EXPECT_EQ(lines[1], "0/sample_0_000000.png,7,0");
   EXPECT_EQ(lines[6], "1/sample_1_000002.png,7,1");
+  // One thread writes the same files as several.
+  const int before_threads = threads();
+  set_threads(1);
+  testing::TempDir serial;
+  EXPECT_EQ(write_svrt_set(serial.path(), options), 6);
+  set_threads(before_threads);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream a(entry.path(), std::ios::binary), b(serial.path() / std::filesystem::relative(entry.path(), dir), std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(a)), {}), std::string((std::istreambuf_iterator<char>(b)), {}))
+        << entry.path();
+  }
 }
 
 }  // namespace

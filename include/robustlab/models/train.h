@@ -1,6 +1,7 @@
 // Supervised training of zoo models with cross-entropy: Adam or SGD with momentum, optional
 // cosine learning-rate decay, and the standard augmentations (random crop with zero padding,
-// horizontal flip; He et al. 2016, arXiv:1512.03385, §4.2).
+// horizontal flip; He et al. 2016, arXiv:1512.03385, §4.2; vertical flip, as Funke et al. 2021
+// train on SVRT).
 #pragma once
 
 #include <functional>
@@ -23,7 +24,8 @@ struct TrainOptions {
   bool cosine = true;        ///< cosine decay of the learning rate to 0 over all steps
   bool random_crop = false;  ///< pad by crop_padding with zeros, then crop at a random offset
   int64_t crop_padding = 4;
-  bool flip = false;  ///< random horizontal flip
+  bool flip = false;           ///< random horizontal flip
+  bool vertical_flip = false;  ///< random vertical flip
   uint64_t seed = 0;  ///< data order and augmentation
   void validate() const;
   nlohmann::json to_json() const;

@@ -1,7 +1,7 @@
 // Models built in C++ with the LibTorch frontend: a small CNN with batch norm (the architecture of
 // the FMN reference model, ../shared/reference/fmn/README.md §1), ResNet-18/50 for 224 px images
 // (He et al. 2016, arXiv:1512.03385, torchvision's layout) and the CIFAR-style ResNet-20 for
-// 28-32 px images (same paper, §4.2).
+// 28-32 px images (same paper, §4.2), also behind a 4x4 stride-4 stem for 128-px images.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -27,7 +27,7 @@ struct ZooConfig {
   static ZooConfig from_json(const nlohmann::json& json);
 };
 
-/// "small_cnn", "resnet18", "resnet50", "resnet20".
+/// "small_cnn", "resnet18", "resnet50", "resnet20", "resnet20_patch4".
 const std::vector<std::string>& zoo_architectures();
 
 /// A network of the zoo: a LibTorch module with a forward on normalised input, split at its final
