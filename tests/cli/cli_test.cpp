@@ -47,7 +47,8 @@ TEST(Cli, HelpForEveryCommand) {
   for (const auto& cmd : {"", "train", "eval", "results", "benchmark", "attack", "human", "human run", "human compare",
                           "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
                           "objects generate", "objects train", "objects predict", "objects eval", "recognition-gap",
-                          "stimuli", "stimuli contour", "pitfalls", "pitfalls contour"}) {
+                          "stimuli", "stimuli contour", "stimuli svrt", "pitfalls", "pitfalls contour",
+                          "pitfalls svrt"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -904,6 +905,83 @@ TEST(CliPitfalls, ContourStimuliAndTheRecognitionGap) {
   o = run("recognition-gap --model " + model_path() + " --limit 1 --min-size 64" + db);
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("smaller than the model's minimum size 64"), std::string::npos) << o.out;
+}
+
+TEST(CliPitfalls, SvrtStimuliAndTheTrainingSizeStudyResume) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("stimuli svrt --problems 3,16 --samples 4 --output " + (dir / "svrt").string() + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  int images = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "svrt")) images += e.path().extension() == ".png";
+  EXPECT_EQ(images, 8);
+  EXPECT_TRUE(std::filesystem::exists(dir / "svrt" / "problem_16" / "1" / "sample_1_000001.png"));
+  o = run("stimuli svrt --problems 24" + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("not in range 1 to 23"), std::string::npos) << o.out;
+  o = run("stimuli svrt --problems 1 --samples 3 --output " + (dir / "odd").string() + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("must be even"), std::string::npos) << o.out;
+
+  // Two problems (one per group), two sizes: every model's accuracies, the best per cell, the group means.
+  const std::string study = "pitfalls svrt --problems 2,22 --sizes 4,8 --presentations 8 --val-samples 4 "
+                            "--test-samples 6 --arch small_cnn --data " + (dir / "sets").string() + db;
+  o = run(study + " --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(json["problems"].size(), 4u);
+  EXPECT_EQ(json["problems"][3]["problem"], 22);
+  EXPECT_EQ(json["problems"][3]["group"], "same-different");
+  EXPECT_EQ(json["problems"][3]["train_size"], 8);
+  for (const auto& p : json["problems"]) {
+    EXPECT_EQ(std::lround(p["test_accuracy"].get<double>() * 6), p["test_accuracy"].get<double>() * 6);  // of 6 images
+  }
+  EXPECT_DOUBLE_EQ(json["group_means"]["spatial"]["8"].get<double>(), json["problems"][1]["test_accuracy"].get<double>());
+  Store store((dir / "r.db").string());
+  const int64_t first = json["run"].get<int64_t>();
+  EXPECT_EQ(store.results({.run_id = first, .metric = "test_accuracy"}).size(), 4u);
+  EXPECT_EQ(store.results({.run_id = first, .metric = "mean_test_accuracy"}).size(), 4u);
+  EXPECT_TRUE(std::filesystem::exists(dir / "sets" / "problem_22" / "test" / "1" / "sample_1_000002.png"));
+  // An interrupted run (here: marked failed) is resumed: nothing is trained again, the numbers are the same.
+  store.finish_run(first, RunStatus::kFailed, "interrupted");
+  o = run(study + " --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("4 models already trained"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("training images"), std::string::npos) << o.out;
+  const auto again = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(again["problems"], json["problems"]);
+  o = run("pitfalls svrt --sizes 5 --data " + (dir / "sets").string() + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("must be even"), std::string::npos) << o.out;
+}
+
+TEST(CliPitfalls, TheContourStudyGeneratesTrainsAndEvaluates) {
+  testing::TempDir dir;
+  const std::string db = " --db " + (dir / "r.db").string();
+  const std::string study = "pitfalls contour --repetitions 2 --test-repetitions 1 --epochs 1 --sets training,3-gons "
+                            "--size 32 --arch small_cnn --json --data " + (dir / "c").string() + db;
+  Output o = run(study);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  ASSERT_EQ(json["sets"].size(), 2u);
+  EXPECT_EQ(json["sets"][1]["set"], "3-gons");
+  EXPECT_EQ(json["sets"][1]["images"], 14);
+  EXPECT_TRUE(std::filesystem::exists(json["model"].get<std::string>()));
+  const Store store((dir / "r.db").string());
+  EXPECT_EQ(store.results({.run_id = json["run"].get<int64_t>(), .metric = "train_accuracy"}).size(), 1u);  // one epoch
+  EXPECT_EQ(store.results({.run_id = json["run"].get<int64_t>(), .metric = "accuracy"}).size(), 4u);
+  // A second run reuses the trained model and the sets: the same numbers.
+  o = run(study);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("using the model trained earlier"), std::string::npos) << o.out;
+  const auto again = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_EQ(again["sets"], json["sets"]);
+  o = run("pitfalls contour --sets wavy --data " + (dir / "c").string() + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown contour set 'wavy'"), std::string::npos) << o.out;
+  o = run("pitfalls contour --model " + json["model"].get<std::string>() + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("--model needs --sets"), std::string::npos) << o.out;
 }
 
 }  // namespace
