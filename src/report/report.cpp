@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iomanip>
 #include <limits>
 #include <map>
@@ -656,7 +657,7 @@ std::string section_disentanglement(const std::vector<StoredResult>& results) {
   return out.str();
 }
 
-std::string section_pitfalls(const std::vector<StoredResult>& results) {
+std::string recognition_gap_part(const std::vector<StoredResult>& results) {
   // The recognition gap (Funke et al. 2021): each search's summary, and its per-image gaps sorted
   // (the share of images whose gap is at least a value).
   struct Summary {
@@ -714,6 +715,85 @@ std::string section_pitfalls(const std::vector<StoredResult>& results) {
                   "Recognition gaps, largest first (humans average 0.71).",
                   csv_link("recognition_gaps.csv", {"series", "share", "gap"}, csv));
   return out.str();
+}
+
+// The closed-contour generalisation table (pitfalls contour): accuracy per set at threshold 0 and at
+// the optimised criterion, with the ResNet-50 numbers of Funke et al. (../shared/reference/mvh.md §5.1).
+std::string contour_part(const std::vector<StoredResult>& results) {
+  static const std::map<std::string, std::string> kPublished = {
+      {"training", "99.7"},         {"no-flankers", "99.9"},           {"3-gons", "98.6"},
+      {"12-gons", "99.5"},          {"curvy-50", "99.8"},              {"curvy-100", "99.8"},
+      {"curvy", "100"},             {"dashed-flanker", "100"},         {"asymmetric-flankers", "99.7"},
+      {"line-width-1.25", "50.0 (51.6)"}, {"line-width-4.5", "50.0 (61.0)"}, {"line-width-7.5", "50.0 (51.8)"},
+      {"white-lines", "53.1 (58.8)"}, {"black-white-black", "52.2 (55.0)"}, {"dashed", "50.0 (51.0)"},
+      {"curvy-150", "81.3 (94.8)"}, {"binarised", "75.1 (91.1)"}};
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> acc;  // (run · model, set) -> (zero, opt)
+  std::vector<std::pair<std::string, std::string>> order;
+  for (const auto& r : results) {
+    const std::string criterion = condition_string(r.row.condition, "criterion");
+    if (r.row.metric != "accuracy" || criterion.empty()) continue;
+    const std::pair key{"run " + std::to_string(r.run_id) + " · " + std::filesystem::path(r.row.model).filename().string(),
+                        r.row.dataset};
+    if (!acc.count(key)) order.push_back(key);
+    (criterion == "zero" ? acc[key].first : acc[key].second) = r.row.value;
+  }
+  if (order.empty()) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& key : order) {
+    const auto published = kPublished.find(key.second);
+    rows.push_back({key.first, key.second, num(100 * acc[key].first, 1) + " (" + num(100 * acc[key].second, 1) + ")",
+                    published == kPublished.end() ? "" : published->second});
+  }
+  return "<h3>Closed contours: accuracy (%) at threshold 0 (at the optimised criterion)</h3>" +
+         table({"run · model", "set", "accuracy", "ResNet-50, Funke et al. 2021"}, rows, "contours.csv");
+}
+
+// The SVRT training-set-size study (pitfalls svrt): test accuracy per problem and size, and each task
+// group's mean against the training-set size beside the published ResNet-50 trained from scratch.
+std::string svrt_part(const std::vector<StoredResult>& results) {
+  // run -> size -> problem -> (group, accuracy)
+  std::map<std::string, std::map<int64_t, std::map<int, std::pair<std::string, double>>>> best;
+  std::map<std::string, std::map<std::string, std::vector<std::pair<double, double>>>> means;  // run -> group -> (log N, acc)
+  for (const auto& r : results) {
+    const std::string run = "run " + std::to_string(r.run_id) + " · " + r.row.model;
+    if (r.row.metric == "best_test_accuracy" && r.row.dataset.rfind("svrt/problem_", 0) == 0)
+      best[run][r.row.condition.at("train_size").get<int64_t>()][std::stoi(r.row.dataset.substr(13))] = {
+          condition_string(r.row.condition, "group"), r.row.value};
+    if (r.row.metric == "mean_test_accuracy" && r.row.dataset.rfind("svrt/", 0) == 0)
+      means[run][r.row.dataset.substr(5)].emplace_back(std::log10(r.row.condition.at("train_size").get<double>()), r.row.value);
+  }
+  if (best.empty()) return "";
+  std::ostringstream out;
+  out << "<h3>SVRT: test accuracy per problem and training-set size</h3>";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [run, per_size] : best)
+    for (const auto& [size, per_problem] : per_size)
+      for (const auto& [problem, cell] : per_problem)
+        rows.push_back({run, std::to_string(problem), cell.first, std::to_string(size), num(cell.second, 3)});
+  out << table({"run · model", "problem", "group", "training images", "test accuracy"}, rows, "svrt.csv");
+  std::vector<std::string> names;
+  std::vector<std::vector<std::pair<double, double>>> curves;
+  std::vector<std::vector<std::string>> csv;
+  for (auto& [run, groups] : means)
+    for (auto& [group, points] : groups) {
+      std::sort(points.begin(), points.end());
+      names.push_back(run + " · " + group);
+      curves.push_back(points);
+      for (const auto& [x, y] : points) csv.push_back({names.back(), num(std::pow(10.0, x), 6), num(y, 4)});
+    }
+  const double l100 = 2, l1k = 3, l28k = std::log10(28000.0);
+  names.push_back("ResNet-50 from scratch · same-different (Funke et al.)");
+  curves.push_back({{l100, 0.507}, {l1k, 0.688}, {l28k, 0.928}});
+  names.push_back("ResNet-50 from scratch · spatial (Funke et al.)");
+  curves.push_back({{l100, 0.803}, {l1k, 0.951}, {l28k, 0.983}});
+  out << figure(lines(names, curves, 5, "log10 of the training-set size", "mean test accuracy"),
+                "SVRT, mean test accuracy per task group against the training-set size.",
+                csv_link("svrt_groups.csv", {"series", "training images", "accuracy"}, csv));
+  return out.str();
+}
+
+std::string section_pitfalls(const std::vector<StoredResult>& results) {
+  return contour_part(results) + svrt_part(results) + recognition_gap_part(results);
 }
 
 std::string section_objects(const std::vector<StoredResult>& results) {
@@ -809,7 +889,7 @@ std::string render_html(const Store& store, const ReportOptions& options) {
       {"identifiability", "Contrastive identifiability", section_identify(results)},
       {"disentanglement", "Disentanglement", section_disentanglement(results)},
       {"objects", "Object-centric video", section_objects(results)},
-      {"pitfalls", "Humans and machines: the recognition gap", section_pitfalls(results)},
+      {"pitfalls", "Humans and machines: closed contours, SVRT, the recognition gap", section_pitfalls(results)},
       {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
   };
   std::ostringstream html;

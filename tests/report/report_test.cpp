@@ -106,6 +106,31 @@ TEST(Report, PitfallsSectionHasTheRecognitionGapAndItsPublishedPeers) {
   EXPECT_TRUE(has(html, "recognition_gaps.csv"));
 }
 
+TEST(Report, PitfallsSectionHasTheContourTableAndTheSvrtStudy) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("pitfalls contour", {}, 0);
+  store.add_results(run, {{"/tmp/c/resnet.ckpt", "white-lines", {{"criterion", "zero"}}, "accuracy", 0.5, 14},
+                          {"/tmp/c/resnet.ckpt", "white-lines", {{"criterion", "optimised"}, {"threshold", 0.2}}, "accuracy",
+                           0.625, 14},
+                          {"net", "train", {{"epoch", 1}}, "accuracy", 0.9, 10}});  // not a contour row
+  const int64_t svrt = store.begin_run("pitfalls svrt", {}, 0);
+  for (int64_t n : {100, 1000})
+    store.add_results(svrt, {{"resnet20_patch4", "svrt/problem_22", {{"train_size", n}, {"lr", 1e-3}, {"group", "same-different"}},
+                              "best_test_accuracy", n == 100 ? 0.51 : 0.73, 2000},
+                             {"resnet20_patch4", "svrt/same-different", {{"train_size", n}}, "mean_test_accuracy",
+                              n == 100 ? 0.51 : 0.73, 1}});
+  const std::string html = render_html(store);
+  EXPECT_TRUE(has(html, "run 1 · resnet.ckpt"));
+  EXPECT_TRUE(has(html, "50.0 (62.5)"));
+  EXPECT_TRUE(has(html, "53.1 (58.8)"));  // the published white-lines numbers
+  EXPECT_FALSE(has(html, "run 1 · net"));
+  EXPECT_TRUE(has(html, "svrt.csv"));
+  EXPECT_TRUE(has(html, "0.730"));
+  EXPECT_TRUE(has(html, "run 2 · resnet20_patch4 · same-different"));
+  EXPECT_TRUE(has(html, "ResNet-50 from scratch · spatial (Funke et al.)"));
+}
+
 TEST(Report, EmptyStoreAndMissingRunGiveAPageThatSaysSo) {
   testing::TempDir dir;
   Store store(dir / "r.db");
