@@ -8,7 +8,8 @@
 // against beta-VAE on dSprites (disentanglement, Klindt et al. 2021); the video slot-attention
 // baseline and the connected-components predictor on VMDS-style videos and the seven challenge
 // sets, scored with the MOT protocol of Weis et al. 2021 (objects); the recognition gap of the
-// default model (pitfalls, Funke et al. 2021).
+// default model and the SVRT low-data gap between a same-different and a spatial problem (pitfalls,
+// Funke et al. 2021).
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "robustlab/attacks/curves.h"
 #include "robustlab/attacks/run.h"
 #include "robustlab/core/log.h"
+#include "robustlab/core/paths.h"
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/evaluation/selection.h"
 #include "robustlab/models/default_model.h"
@@ -113,6 +115,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t identify_steps = 2000;
     int64_t slowvae_steps = 3000;
     int64_t objects_steps = 3000;
+    int64_t svrt_presentations = 10000;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -144,6 +147,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
   cmd->add_option("--objects-steps", f->objects_steps, "Objects: training steps of the video slot-attention baseline")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--svrt-presentations", f->svrt_presentations,
+                  "Pitfalls: training images shown to each SVRT model (problems 2 and 22, 1,000 training images; 0: "
+                  "no SVRT)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
     std::set<std::string> sections = chosen_sections(f->only, f->skip);
@@ -163,7 +171,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"self_learning", {{"optimizer", kSelfLearning.optimizer}, {"lr", kSelfLearning.lr}}},
                              {"frost_textures", corruptions::FrostTextures::procedural().description()},
                              {"sections", sections}, {"identify_steps", f->identify_steps},
-                             {"slowvae_steps", f->slowvae_steps}, {"objects_steps", f->objects_steps}};
+                             {"slowvae_steps", f->slowvae_steps}, {"objects_steps", f->objects_steps},
+                             {"svrt_presentations", f->svrt_presentations}};
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
@@ -303,6 +312,15 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         gap_data = open_dataset(subset);
         gap = store_recognition_gaps(store, run, model, *dm->model, gap_data, {}, {});
       }
+      // SVRT at low data (Funke et al. 2021): a spatial (2) and a same-different problem (22), 1,000
+      // training images each.
+      std::optional<SvrtSummary> svrt;
+      const SvrtStudyOptions svrt_options{.problems = {2, 22}, .sizes = {1000}, .presentations = f->svrt_presentations,
+                                          .val_samples = 500, .test_samples = 1000,
+                                          .data = (f->cache_dir.empty() ? default_cache_dir() : std::filesystem::path(f->cache_dir)) /
+                                                  "svrt" / ("seed" + std::to_string(g.seed)),
+                                          .seed = g.seed};
+      if (sections.count("pitfalls") && f->svrt_presentations > 0) svrt = run_svrt_study(store, run, svrt_options);
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
         nlohmann::json cont = nlohmann::json::object();
@@ -334,6 +352,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         if (gap)
           out["recognition_gap"] = {{"images", gap->images}, {"with_mirc", gap->with_mirc}, {"mean_gap", gap->mean_gap},
                                     {"std_gap", gap->std_gap}, {"mean_mirc_size", gap->mean_mirc_size}};
+        if (svrt) out["svrt"] = svrt_summary_json(*svrt);
         print_json(out);
       } else {
         if (acc) {
@@ -384,6 +403,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         if (gap) {
           std::cout << "\nrecognition gap (Funke et al. 2021), ullman4 children, crops upsampled to 28 px\n";
           print_recognition_gap(model, gap_data->name(), *gap);
+        }
+        if (svrt) {
+          std::cout << "\nSVRT with 1,000 training images (Funke et al. 2021), " << svrt_options.arch << " from scratch, "
+                    << f->svrt_presentations << " presentations\n";
+          print_svrt_summary(svrt_options, *svrt);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";
