@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include "robustlab/core/csv.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
 
@@ -115,7 +116,7 @@ ObserverTrials read_raw_csv(const fs::path& path, const std::string& dataset) {
   auto where = [&](int64_t n) { return "read_raw_csv: " + path.string() + ":" + std::to_string(n) + ": "; };
   if (!std::getline(in, line)) throw FormatError("read_raw_csv: file '" + path.string() + "' is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  const std::vector<std::string> header = split(line, ',');
+  const std::vector<std::string> header = split_csv_line(line);
   int column[8];
   for (int c = 0; c < 8; ++c) {
     const auto it = std::find_if(header.begin(), header.end(), [&](const std::string& h) { return lower(h) == kColumns[c]; });
@@ -131,7 +132,7 @@ ObserverTrials read_raw_csv(const fs::path& path, const std::string& dataset) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const std::vector<std::string> f = split(line, ',');
+    const std::vector<std::string> f = split_csv_line(line);
     if (f.size() != header.size()) {
       throw FormatError(where(line_number) + "expected " + std::to_string(header.size()) + " fields, found " +
                         std::to_string(f.size()));

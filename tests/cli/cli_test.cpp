@@ -48,7 +48,7 @@ TEST(Cli, HelpForEveryCommand) {
                           "corrupt", "report", "serve", "info", "identify", "slowvae", "disentanglement", "objects",
                           "objects generate", "objects train", "objects predict", "objects eval", "recognition-gap",
                           "stimuli", "stimuli contour", "stimuli svrt", "pitfalls", "pitfalls contour",
-                          "pitfalls svrt"}) {
+                          "pitfalls svrt", "experiment", "experiment analyze"}) {
     const Output o = run(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0) << cmd;
     EXPECT_NE(o.out.find("--"), std::string::npos) << cmd;
@@ -982,6 +982,46 @@ TEST(CliPitfalls, TheContourStudyGeneratesTrainsAndEvaluates) {
   o = run("pitfalls contour --model " + json["model"].get<std::string>() + db);
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("--model needs --sets"), std::string::npos) << o.out;
+}
+
+TEST(CliExperiment, AnalyzeRecomputesConditionAccuraciesFromAPublishedCsv) {
+  testing::TempDir dir;
+  const auto csv = dir / "exp2.csv";
+  {
+    std::ofstream out(csv);
+    out << ",subject_id_within_expert_type,trial_nr,block_nr,batch_block,instr_type,trial_type,instruction_grid_mode,"
+           "n_instruction_patches,catch_trial,batch,layer,kernel_size,channel,query_order,correct,conf_rating,RT,timeout,"
+           "response,correct_response,query_image_a,query_image_b,old_trial_nr,old_block_nr,seed,unit_name,"
+           "condition_name,abs_conf_rating,subject_id,expert_level\n";
+    // Two participants; Max-1 with synthetic references: 1/2 and 2/2 right -> 0.75; natural 1.0.
+    auto row = [&](int subject, const char* instr, const char* name, bool correct) {
+      out << "0,1,0,0,f," << instr << ",main,max_max,1,False,0,layer_6,1,channel_0,max_min," << (correct ? "True" : "False")
+          << ",-2,1.5,False,a,a,a.png,b.png,,,42,\"4e, 3x3 \"," << name << ",2," << subject << ",expert\n";
+    };
+    row(1, "optimized", "Max-1", true);
+    row(1, "optimized", "Max-1", false);
+    row(2, "optimized", "Max-1", true);
+    row(2, "optimized", "Max-1", true);
+    row(1, "natural", "Max-1", true);
+    row(2, "natural", "Max-1", true);
+  }
+  const std::string db = " --db " + (dir / "r.db").string();
+  Output o = run("experiment analyze --published " + csv.string() + " --json" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto json = nlohmann::json::parse(o.out.substr(o.out.find('{'), o.out.rfind('}') - o.out.find('{') + 1));
+  EXPECT_DOUBLE_EQ(json["optimized"]["accuracy"].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(json["Max-1/optimized"]["accuracy"].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(json["natural"]["accuracy"].get<double>(), 1.0);
+  EXPECT_EQ(json["natural"]["participants"], 2);
+  EXPECT_EQ(json["optimized"]["ci"].size(), 2u);
+  const Store store((dir / "r.db").string());
+  EXPECT_EQ(store.results({.metric = "accuracy"}).size(), 4u);
+  o = run("experiment analyze --published " + csv.string() + " --by layer" + db);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("optimized · layer_6"), std::string::npos) << o.out;
+  o = run("experiment analyze --published " + (dir / "none.csv").string() + db);
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.out.find("none.csv"), std::string::npos) << o.out;
 }
 
 }  // namespace
