@@ -796,6 +796,42 @@ std::string section_pitfalls(const std::vector<StoredResult>& results) {
   return contour_part(results) + svrt_part(results) + recognition_gap_part(results);
 }
 
+// The feature-visualisation experiment (experiment analyze): accuracy per condition with its
+// bootstrap interval, beside the means recomputed from Borowski et al.'s published CSVs
+// (../shared/reference/mvh.md §6).
+std::string section_psychophysics(const std::vector<StoredResult>& results) {
+  static const std::map<std::string, std::string> kPublished = {
+      {"natural", "0.922 (Exp. I) / 0.822 (Exp. II)"}, {"optimized", "0.820 (Exp. I) / 0.699 (Exp. II)"},
+      {"none_pre", "0.446"}, {"none_post", "0.415"},
+      {"Max-1/optimized", "0.652"}, {"Max-1/natural", "0.730"}, {"Max-9/optimized", "0.667"}, {"Max-9/natural", "0.811"},
+      {"Min-Max-1/optimized", "0.759"}, {"Min-Max-1/natural", "0.837"}, {"Min-Max-9/optimized", "0.717"},
+      {"Min-Max-9/natural", "0.909"}};
+  struct Cell {
+    double mean = 0, low = 0, high = 0;
+    int64_t participants = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Cell> cells;  // (run · data, condition)
+  for (const auto& r : results) {
+    const std::string condition = condition_string(r.row.condition, "condition");
+    if (condition.empty() || r.row.metric.rfind("accuracy", 0) != 0) continue;
+    Cell& c = cells[{"run " + std::to_string(r.run_id) + " · " + r.row.model + " · " + r.row.dataset, condition}];
+    if (r.row.metric == "accuracy") c.mean = r.row.value, c.participants = r.row.count;
+    if (r.row.metric == "accuracy_ci_low") c.low = r.row.value;
+    if (r.row.metric == "accuracy_ci_high") c.high = r.row.value;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, c] : cells) {
+    const auto published = kPublished.find(key.second);
+    rows.push_back({key.first, key.second, std::to_string(c.participants), num(c.mean, 3),
+                    "[" + num(c.low, 3) + ", " + num(c.high, 3) + "]",
+                    published == kPublished.end() ? "" : published->second});
+  }
+  if (rows.empty()) return "";
+  return "<h3>Which query activates the unit more? Accuracy per reference condition (optimized = synthetic)</h3>" +
+         table({"run · observers · data", "condition", "participants", "accuracy", "95% CI", "Borowski et al. 2021"}, rows,
+               "psychophysics.csv");
+}
+
 std::string section_objects(const std::vector<StoredResult>& results) {
   // MOT metrics (the benchmark's percentages) of any predictions scored by objects eval or the
   // benchmark's objects section, and the slot model's training error.
@@ -890,6 +926,7 @@ std::string render_html(const Store& store, const ReportOptions& options) {
       {"disentanglement", "Disentanglement", section_disentanglement(results)},
       {"objects", "Object-centric video", section_objects(results)},
       {"pitfalls", "Humans and machines: closed contours, SVRT, the recognition gap", section_pitfalls(results)},
+      {"psychophysics", "Feature visualisations vs. natural exemplars", section_psychophysics(results)},
       {"runs", "Runs", runs.empty() ? "" : section_runs(runs)},
   };
   std::ostringstream html;

@@ -131,6 +131,23 @@ TEST(Report, PitfallsSectionHasTheContourTableAndTheSvrtStudy) {
   EXPECT_TRUE(has(html, "ResNet-50 from scratch · spatial (Funke et al.)"));
 }
 
+TEST(Report, PsychophysicsSectionShowsConditionsWithIntervalsAndThePaper) {
+  testing::TempDir dir;
+  Store store(dir / "r.db");
+  const int64_t run = store.begin_run("experiment analyze", {}, 0);
+  const nlohmann::json c = {{"condition", "optimized"}};
+  store.add_results(run, {{"humans", "e1.csv", c, "accuracy", 0.8, 10},
+                          {"humans", "e1.csv", c, "accuracy_ci_low", 0.75, 10},
+                          {"humans", "e1.csv", c, "accuracy_ci_high", 0.86, 10},
+                          {"humans", "e1.csv", {{"layer", "natural · layer_0"}}, "accuracy", 0.7, 10}});
+  const std::string html = render_html(store);
+  EXPECT_TRUE(has(html, "id=\"psychophysics\""));
+  EXPECT_TRUE(has(html, "run 1 · humans · e1.csv"));
+  EXPECT_TRUE(has(html, "[0.750, 0.860]"));
+  EXPECT_TRUE(has(html, "0.820 (Exp. I)"));
+  EXPECT_FALSE(has(html, "natural · layer_0"));  // breakdowns are not conditions
+}
+
 TEST(Report, EmptyStoreAndMissingRunGiveAPageThatSaysSo) {
   testing::TempDir dir;
   Store store(dir / "r.db");
