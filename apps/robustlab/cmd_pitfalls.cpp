@@ -24,7 +24,7 @@ void add_pitfalls_command(CLI::App& app, Globals& g) {
     std::string model;
     std::vector<std::string> sets;
     LoadOptions load;
-    int size = 128;
+    int size = 64;
     bool grayscale = false;
     int64_t batch_size = 128;
     ContourStudyOptions study;

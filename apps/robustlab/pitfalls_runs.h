@@ -54,11 +54,11 @@ ContourSetResult evaluate_contour_set(Store& store, int64_t run, const std::stri
 struct ContourStudyOptions {
   int64_t repetitions = 1000;      ///< training set: 14 images each (the reference's 14,000 images)
   int64_t test_repetitions = 100;  ///< each test set
-  int64_t epochs = 10;
+  int64_t epochs = 12;
   double lr = 1e-3;
   int64_t batch_size = 64;
-  std::string arch = "resnet20_patch4";
-  int size = 128;  ///< the 256-px stimuli are resized to this side, grayscale
+  std::string arch = "resnet20";
+  int size = 64;  ///< the 256-px stimuli are resized to this side, grayscale
   std::vector<std::string> sets;
   std::filesystem::path data;  ///< <data>/train and <data>/test/<set>, written when missing
   uint64_t seed = 0;
