@@ -26,9 +26,12 @@ void TrainOptions::validate() const {
 }
 
 nlohmann::json TrainOptions::to_json() const {
-  return {{"epochs", epochs}, {"lr", lr},           {"batch_size", batch_size}, {"optimizer", optimizer},
-          {"weight_decay", weight_decay}, {"cosine", cosine}, {"random_crop", random_crop},
-          {"crop_padding", crop_padding}, {"flip", flip}, {"vertical_flip", vertical_flip}, {"seed", seed}};
+  nlohmann::json json = {{"epochs", epochs}, {"lr", lr},           {"batch_size", batch_size}, {"optimizer", optimizer},
+                         {"weight_decay", weight_decay}, {"cosine", cosine}, {"random_crop", random_crop},
+                         {"crop_padding", crop_padding}, {"flip", flip}, {"seed", seed}};
+  // Only when on, so that the options of earlier runs (and the default model's cache key) stay as they were.
+  if (vertical_flip) json["vertical_flip"] = true;
+  return json;
 }
 
 torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint64_t rng_seed) {

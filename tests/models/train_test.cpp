@@ -59,6 +59,9 @@ TEST(Train, AugmentationKeepsShapeAndIsSeeded) {
     seen.insert(kind);
   }
   EXPECT_EQ(seen.size(), 4u);
+  // The options' JSON names the vertical flip only when it is on (earlier runs' keys are unchanged).
+  EXPECT_FALSE(TrainOptions{}.to_json().contains("vertical_flip"));
+  EXPECT_EQ(TrainOptions{.vertical_flip = true}.to_json().at("vertical_flip"), true);
 }
 
 TEST(Train, RejectsBadOptionsAndDivergence) {
