@@ -78,7 +78,7 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
 struct SvrtStudyOptions {
   std::vector<int> problems;
   std::vector<int64_t> sizes;
-  int64_t presentations = 100000;
+  int64_t presentations = 50000;
   std::vector<double> lrs = {1e-3};
   std::string arch = "resnet20_patch4";
   int64_t batch_size = 64;
