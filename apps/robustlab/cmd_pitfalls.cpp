@@ -30,8 +30,6 @@ void add_pitfalls_command(CLI::App& app, Globals& g) {
     ContourStudyOptions study;
   };
   auto f = std::make_shared<Flags>();
-  std::string names;
-  for (const auto& n : stimuli::contour_set_names()) names += (names.empty() ? "" : ", ") + n;
   auto* contour = cmd->add_subcommand(
       "contour",
       "The closed-contour study: without --model, generates the training set and the test sets, trains a model "
@@ -42,7 +40,7 @@ void add_pitfalls_command(CLI::App& app, Globals& g) {
                       "training one");
   contour->add_option("--sets", f->sets,
                       "With --model: contour set folders (from robustlab stimuli contour); without: the sets to test "
-                      "on, by name (default: all of " + names + ")")
+                      "on, by name (default: all of " + comma_list(stimuli::contour_set_names()) + ")")
       ->delimiter(',');
   add_load_flags(*contour, f->load);
   contour->add_option("--size", f->size, "Images are resized to this side (as the model was trained)")

@@ -22,13 +22,11 @@ void add_stimuli_command(CLI::App& app, Globals& g) {
     stimuli::ContourSetOptions options;
   };
   auto f = std::make_shared<Flags>();
-  std::string names;
-  for (const auto& n : stimuli::contour_set_names()) names += (names.empty() ? "" : ", ") + n;
   auto* contour = cmd->add_subcommand(
       "contour",
       "Closed and open contours among flankers on a grey background, 256x256 PNGs in <output>/closed and "
       "<output>/open with labels.csv; resumes an interrupted run");
-  contour->add_option("--set", f->set, "Which set: " + names)->capture_default_str();
+  contour->add_option("--set", f->set, "Which set: " + comma_list(stimuli::contour_set_names()))->capture_default_str();
   contour->add_option("--repetitions", f->options.repetitions,
                       "Repetitions of the 7 polygon sizes (3-9 vertices, or the set's): 14 images each (the paper's "
                       "training set has 2000, its test sets 400)")

@@ -110,6 +110,12 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
 
+std::string comma_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 std::string fixed(double value, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, value);

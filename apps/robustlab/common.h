@@ -80,6 +80,8 @@ void print_corruption_table(const std::vector<CorruptionColumn>& columns);
 
 /// A number with `digits` decimals.
 std::string fixed(double value, int digits);
+/// "a, b, c": names for help texts and messages.
+std::string comma_list(const std::vector<std::string>& items);
 
 /// Subcommands, one file each.
 void add_train_command(CLI::App& app, Globals& globals);

@@ -90,16 +90,14 @@ ContourSetResult evaluate_contour_set(Store& store, int64_t run, const std::stri
   std::vector<int64_t> labels;
   torch::NoGradGuard no_grad;
   model.set_training(false);
-  for (int64_t start = 0; start < data->size(); start += batch_size) {
-    std::vector<int64_t> indices;
-    for (int64_t i = start; i < std::min(data->size(), start + batch_size); ++i) indices.push_back(i);
-    const Batch batch = data->get_batch(indices);
+  const BatchLoader loader(data, {.batch_size = batch_size});
+  for (int64_t b = 0; b < loader.num_batches(); ++b) {
+    const Batch batch = loader.batch(b);
     const torch::Tensor logits = model.forward(batch.x).to(torch::kFloat64);
     const torch::Tensor score = (logits.select(1, 1) - logits.select(1, 0)).contiguous();  // open vs closed
-    for (int64_t i = 0; i < score.size(0); ++i) {
-      scores.push_back(score[i].item<double>());
-      labels.push_back(batch.y[i].item<int64_t>());
-    }
+    const torch::Tensor y = batch.y.to(torch::kInt64).contiguous();
+    scores.insert(scores.end(), score.data_ptr<double>(), score.data_ptr<double>() + score.numel());
+    labels.insert(labels.end(), y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
   }
   ContourSetResult r{folder.filename().string(), static_cast<int64_t>(scores.size()),
                      evaluation::criterion_accuracy(scores, labels)};
@@ -136,7 +134,7 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
                            .flip = true, .vertical_flip = true, .seed = options.seed};
   nlohmann::json key = {{"model", config.to_json()}, {"train", train.to_json()}, {"repetitions", options.repetitions}};
   char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(mix_seed(std::hash<std::string>{}(key.dump()))));
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(text_hash(key.dump())));
   const auto checkpoint = options.data / (options.arch + "-" + hash + ".ckpt");
   if (std::filesystem::exists(checkpoint)) {
     log_info("pitfalls contour: using the model trained earlier, ", checkpoint.string());
@@ -225,6 +223,7 @@ SvrtSummary run_svrt_study(Store& store, int64_t run, const SvrtStudyOptions& op
     const DatasetPtr val = first_of_each_class(sets["val"], options.val_samples);
     const DatasetPtr test = first_of_each_class(sets["test"], options.test_samples);
     for (const int64_t size : options.sizes) {
+      const DatasetPtr train_subset = first_of_each_class(sets["train"], size);
       for (const double lr : options.lrs) {
         const auto previous = std::find_if(done.begin(), done.end(), [&](const SvrtCell& c) {
           return c.problem == problem && c.size == size && c.lr == lr;
@@ -243,7 +242,7 @@ SvrtSummary run_svrt_study(Store& store, int64_t run, const SvrtStudyOptions& op
                            .vertical_flip = true, .seed = seed};
         log_info("svrt problem ", problem, " (", svrt_group(problem), "): ", size, " training images, ", epochs,
                  " epochs, lr ", lr);
-        const auto history = train_classifier(model, first_of_each_class(sets["train"], size), train);
+        const auto history = train_classifier(model, train_subset, train);
         SvrtCell cell{problem, size, lr, history.back().train_accuracy, evaluate_accuracy(model, val).accuracy(),
                       evaluate_accuracy(model, test).accuracy()};
         const nlohmann::json condition = {{"train_size", size}, {"lr", lr}, {"group", svrt_group(problem)}};

@@ -17,6 +17,12 @@ void seed_all(uint64_t seed) {
 
 uint64_t global_seed() { return g_seed; }
 
+uint64_t text_hash(const std::string& text) {
+  uint64_t h = 0;
+  for (unsigned char c : text) h = mix_seed(h ^ c);
+  return h;
+}
+
 uint64_t mix_seed(uint64_t value) {
   value += 0x9E3779B97F4A7C15ULL;
   value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;

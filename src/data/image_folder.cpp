@@ -44,6 +44,14 @@ cv::Mat read_image(const fs::path& path, bool grayscale) {
   return image;
 }
 
+void write_png(const fs::path& path, const cv::Mat& image) {
+  cv::Mat bgr = image;
+  if (image.channels() == 3) cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", bgr, png)) throw IoError("write_png: could not encode " + path.string());
+  write_text_file(path, std::string(png.begin(), png.end()));
+}
+
 cv::Mat resize_and_crop(const cv::Mat& image, const ImageTransform& transform) {
   cv::Mat out = image;
   if (transform.resize > 0) {

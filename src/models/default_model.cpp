@@ -16,10 +16,8 @@ namespace robustlab {
 fs::path default_model_path(const DefaultModelOptions& options) {
   const fs::path dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
   const std::string key = options.model.to_json().dump() + options.train.to_json().dump();
-  uint64_t h = 0;
-  for (unsigned char c : key) h = mix_seed(h ^ c);
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(text_hash(key)));
   return dir / ("default-" + options.model.arch + "-" + std::string(hex, 10) + ".ckpt");
 }
 

@@ -8,7 +8,6 @@
 #include <limits>
 #include <sstream>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
@@ -521,12 +520,7 @@ int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOpt
         }
         for (const auto& [path, lines] : {std::pair{closed_path, pair.closed_lines}, std::pair{open_path, pair.open_lines}}) {
           const torch::Tensor rgb = contour_stimulus(lines, options.set, pair.dots, background).permute({1, 2, 0}).contiguous();
-          cv::Mat image(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>());
-          cv::Mat bgr;
-          cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
-          std::vector<uchar> png;
-          if (!cv::imencode(".png", bgr, png)) throw IoError("contours: could not encode " + path.string());
-          write_text_file(path, std::string(png.begin(), png.end()));
+          write_png(path, cv::Mat(256, 256, CV_8UC3, rgb.data_ptr<uint8_t>()));
         }
         return 2;
       },

@@ -10,11 +10,12 @@
 #include <stdexcept>
 #include <string>
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/core.hpp>
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
 #include "robustlab/core/random.h"
+#include "robustlab/data/image_folder.h"
 #include "items.h"
 
 namespace robustlab::stimuli {
@@ -135,8 +136,9 @@ struct Canvas {
   }
   // Each inner pixel takes the darkest of itself and its four neighbours.
   void grow(int times) {
+    std::vector<int> old(v.size());
     for (int t = 0; t < times; ++t) {
-      const std::vector<int> old = v;
+      std::copy(v.begin(), v.end(), old.begin());
       for (int y = 1; y < W - 1; ++y)
         for (int x = 1; x < W - 1; ++x) {
           const int k = x + W * y;
@@ -148,13 +150,15 @@ struct Canvas {
 
 // The pixels that draw `shape` at (xc, yc): along each arc, the points chosen by halving the index
 // range until the ends of a range fall on neighbouring pixels (the generator's sampling).
-std::vector<std::pair<int, int>> shape_pixels(const Shape& shape, double xc, double yc) {
+using Pixels = std::vector<std::pair<int, int>>;
+
+Pixels shape_pixels(const Shape& shape, double xc, double yc) {
   const size_t n = shape.points.size();
   auto pixel = [&](size_t i) {
     const Point& p = shape.points[i % n];
     return std::pair{static_cast<int>(p.first + xc), static_cast<int>(p.second + yc)};
   };
-  std::vector<std::pair<int, int>> out;
+  Pixels out;
   std::vector<std::pair<size_t, size_t>> stack;
   for (int k = 3; k >= 0; --k) stack.emplace_back(shape.arcs[k], k == 3 ? n : shape.arcs[k + 1]);
   while (!stack.empty()) {
@@ -172,10 +176,10 @@ std::vector<std::pair<int, int>> shape_pixels(const Shape& shape, double xc, dou
   return out;
 }
 
-// Whether `shape` at (x, y) leaves the image (with a one-pixel margin) or comes within one pixel
-// of anything on `canvas`.
-bool overwrites(Canvas& canvas, const Shape& shape, double x, double y) {
-  for (const auto& [px, py] : shape_pixels(shape, x, y)) {
+// Whether a shape's pixels leave the image (with a one-pixel margin) or come within one pixel of
+// anything on `canvas`.
+bool overwrites(Canvas& canvas, const Pixels& pixels) {
+  for (const auto& [px, py] : pixels) {
     if (px < 1 || px >= W - 1 || py < 1 || py >= W - 1) return true;
     for (int dy = -1; dy <= 1; ++dy)
       for (int dx = -1; dx <= 1; ++dx)
@@ -183,13 +187,17 @@ bool overwrites(Canvas& canvas, const Shape& shape, double x, double y) {
   }
   return false;
 }
+bool overwrites(Canvas& canvas, const Shape& shape, double x, double y) {
+  return overwrites(canvas, shape_pixels(shape, x, y));
+}
 
-void draw(Canvas& canvas, const Shape& shape, double x, double y) {
-  for (const auto& [px, py] : shape_pixels(shape, x, y)) {
+void draw(Canvas& canvas, const Pixels& pixels) {
+  for (const auto& [px, py] : pixels) {
     if (px < 1 || px >= W - 1 || py < 1 || py >= W - 1) throw std::logic_error("svrt: a shape drawn outside the image");
     canvas.at(px, py) = kInk;
   }
 }
+void draw(Canvas& canvas, const Shape& shape, double x, double y) { draw(canvas, shape_pixels(shape, x, y)); }
 
 // The image being built and the shapes placed on it.
 struct Scene {
@@ -206,8 +214,18 @@ struct Scene {
   }
   // Draws `shape` at (x, y) unless it overwrites; false if it does.
   bool place(const Shape& shape, double x, double y) {
-    if (overwrites(canvas, shape, x, y)) return false;
-    put(shape, x, y);
+    const Pixels pixels = shape_pixels(shape, x, y);
+    if (overwrites(canvas, pixels)) return false;
+    draw(canvas, pixels);
+    shapes.push_back({x, y, shape.points});
+    return true;
+  }
+  // A fresh scene with shapes[n] at (xs[n], ys[n]), in order; false as soon as one overwrites.
+  template <class Coordinates>
+  bool place_all(const std::vector<const Shape*>& each, const Coordinates& xs, const Coordinates& ys) {
+    clear();
+    for (size_t n = 0; n < each.size(); ++n)
+      if (!place(*each[n], xs[n], ys[n])) return false;
     return true;
   }
 };
@@ -229,6 +247,11 @@ bool in_band(double px, double py, double x1, double y1, double x2, double y2, d
 }
 
 constexpr int kPart = W / 6;  // 21: the common shape size (diameter)
+
+// The common shape: 21 px across, with a hole of radius 1 (W/6/2 and W/64/2).
+Shape small_shape(std::mt19937_64& rng) { return random_shape(kPart / 2, W / 64 / 2, rng); }
+// The big shape of problems 2, 4, 8 and 23: 96 px across, a hole of radius 21 (3W/4/2, W/3/2).
+Shape big_shape(std::mt19937_64& rng) { return random_shape(48, 21, rng); }
 
 // Centres of 21-px shapes kept 10 px from the border.
 int inner_coordinate(std::mt19937_64& rng) { return coordinate(rng, W - kPart + 1) + kPart / 2; }
@@ -272,8 +295,7 @@ void same_pair(int label, bool vary_scale, bool vary_angle, Scene& scene, std::m
       shapes[n].scale(scales[n] / largest);
       shapes[n].rotate(angles[n]);
     }
-    scene.clear();
-    if (scene.place(shapes[0], xs[0], ys[0]) && scene.place(shapes[1], xs[1], ys[1])) return;
+    if (scene.place_all({&shapes[0], &shapes[1]}, xs, ys)) return;
   }
 }
 
@@ -282,7 +304,7 @@ void problem2(int label, Scene& scene, std::mt19937_64& rng) {
   for (;;) {
     scene.clear();
     Canvas mask;
-    const Shape big = random_shape(48, 21, rng);
+    const Shape big = big_shape(rng);
     int xb, yb;
     do {
       xb = coordinate(rng);
@@ -298,7 +320,7 @@ void problem2(int label, Scene& scene, std::mt19937_64& rng) {
     bool near;
     do {
       do {
-        small = random_shape(10, 1, rng);
+        small = small_shape(rng);
         xs = xb + static_cast<int>((unit(rng) - 0.5) * 96);
         ys = yb + static_cast<int>((unit(rng) - 0.5) * 96);
       } while (overwrites(scene.canvas, small, xs, ys));
@@ -365,7 +387,7 @@ void problem3(int label, Scene& scene, std::mt19937_64& rng) {
 void inside_outside(int label, bool half_copy, Scene& scene, std::mt19937_64& rng) {
   for (;;) {
     scene.clear();
-    const Shape big = random_shape(48, 21, rng);
+    const Shape big = big_shape(rng);
     Shape small = scaled(big, 0.5);
     int xb, yb;
     do {
@@ -378,10 +400,10 @@ void inside_outside(int label, bool half_copy, Scene& scene, std::mt19937_64& rn
       scene.canvas.swap_values(kMark, kBlank);
     } else if (half_copy && unit(rng) < 0.5) {
       scene.canvas.swap_values(kMark, kBlank);
-      small = scaled(random_shape(48, 21, rng), 0.5);
+      small = scaled(big_shape(rng), 0.5);
     }
     for (int attempt = 0; attempt < 10; ++attempt) {
-      if (!half_copy) small = random_shape(10, 1, rng);
+      if (!half_copy) small = small_shape(rng);
       const int xs = coordinate(rng), ys = coordinate(rng);
       if (!overwrites(scene.canvas, small, xs, ys)) {
         scene.canvas.replace(kMark, kBlank);
@@ -413,7 +435,7 @@ void groups(int label, int count, Scene& scene, std::mt19937_64& rng) {
 // or the distances differ by at least 21 px.
 void problem6(int label, Scene& scene, std::mt19937_64& rng) {
   for (;;) {
-    const Shape first = random_shape(kPart / 2, W / 64 / 2, rng), second = random_shape(kPart / 2, W / 64 / 2, rng);
+    const Shape first = small_shape(rng), second = small_shape(rng);
     std::vector<int> xs(4), ys(4);
     bool ambiguous;
     do {
@@ -433,10 +455,7 @@ void problem6(int label, Scene& scene, std::mt19937_64& rng) {
         ambiguous = std::abs(d1 - d2) < kPart;
       }
     } while (ambiguous || cluttered(kPart, xs, ys));
-    scene.clear();
-    bool ok = true;
-    for (int n = 0; n < 4 && ok; ++n) ok = scene.place(n < 2 ? first : second, xs[n], ys[n]);
-    if (ok) return;
+    if (scene.place_all({&first, &first, &second, &second}, xs, ys)) return;
   }
 }
 
@@ -476,7 +495,7 @@ void on_square(int label, bool vary_shapes, Scene& scene, std::mt19937_64& rng) 
     Shape shape;
     bool ok = true;
     for (int n = 0; n < 4 && ok; ++n) {
-      if (n == 0 || (vary_shapes && label == 0)) shape = random_shape(kPart / 2, W / 64 / 2, rng);
+      if (n == 0 || (vary_shapes && label == 0)) shape = small_shape(rng);
       ok = scene.place(shape, xs[n], ys[n]);
     }
     if (ok) return;
@@ -627,7 +646,7 @@ void aligned(int label, bool vary_shapes, Scene& scene, std::mt19937_64& rng) {
     Shape shape;
     bool ok = true;
     for (int n = 0; n < 3 && ok; ++n) {
-      if (n == 0 || (vary_shapes && label == 0)) shape = random_shape(kPart / 2, W / 64 / 2, rng);
+      if (n == 0 || (vary_shapes && label == 0)) shape = small_shape(rng);
       ok = scene.place(shape, xs[n], ys[n]);
     }
     if (ok) return;
@@ -638,7 +657,7 @@ void aligned(int label, bool vary_shapes, Scene& scene, std::mt19937_64& rng) {
 // about the vertical midline (16, 18 class 1) or at a random x on the same rows (18 class 0); in
 // 16 the mirrored three are the mirror image of the shape (class 1) or the shape itself.
 void mirrored_rows(int label, bool mirror_shape, Scene& scene, std::mt19937_64& rng) {
-  const Shape shape = random_shape(kPart / 2, W / 64 / 2, rng);
+  const Shape shape = small_shape(rng);
   Shape other = shape;
   if (mirror_shape && label) other.mirror(0, 1);
   for (;;) {
@@ -663,7 +682,7 @@ void mirrored_rows(int label, bool mirror_shape, Scene& scene, std::mt19937_64& 
 // centre of the circle through the other three, class 0 when it is at least 21 px from it.
 void problem17(int label, Scene& scene, std::mt19937_64& rng) {
   for (;;) {
-    const Shape first = random_shape(kPart / 2, W / 64 / 2, rng), second = random_shape(kPart / 2, W / 64 / 2, rng);
+    const Shape first = small_shape(rng), second = small_shape(rng);
     std::vector<int> xs(4), ys(4);
     bool ambiguous;
     do {
@@ -685,10 +704,7 @@ void problem17(int label, Scene& scene, std::mt19937_64& rng) {
         ambiguous = std::hypot(xs[3] - xc, ys[3] - yc) < kPart;
       }
     } while (ambiguous || cluttered(kPart, xs, ys));
-    scene.clear();
-    bool ok = true;
-    for (int n = 0; n < 4 && ok; ++n) ok = scene.place(n < 3 ? first : second, xs[n], ys[n]);
-    if (ok) return;
+    if (scene.place_all({&first, &first, &first, &second}, xs, ys)) return;
   }
 }
 
@@ -719,7 +735,7 @@ void problem23(int label, Scene& scene, std::mt19937_64& rng) {
   // Places a small shape where the canvas is blank (up to 10 attempts).
   auto place_small = [&](Shape& small, int& xs, int& ys) {
     for (int attempt = 0; attempt < 10; ++attempt) {
-      small = random_shape(kPart / 2, W / 64 / 2, rng);
+      small = small_shape(rng);
       xs = coordinate(rng);
       ys = coordinate(rng);
       if (!overwrites(scene.canvas, small, xs, ys)) return true;
@@ -728,7 +744,7 @@ void problem23(int label, Scene& scene, std::mt19937_64& rng) {
   };
   for (;;) {
     scene.clear();
-    const Shape big = random_shape(48, 21, rng);
+    const Shape big = big_shape(rng);
     int xb, yb;
     do {
       xb = coordinate(rng);
@@ -823,10 +839,7 @@ int64_t write_svrt_set(const std::filesystem::path& root, const SvrtSetOptions& 
         const auto label = static_cast<uint64_t>(i / per_class), k = static_cast<uint64_t>(i % per_class);
         std::mt19937_64 rng = make_rng(options.seed, (static_cast<uint64_t>(options.problem) << 48) | (label << 40) | k);
         SvrtSample sample = make_svrt_sample(options.problem, static_cast<int>(label), rng);
-        const cv::Mat image(W, W, CV_8UC1, sample.pixels.data());
-        std::vector<uchar> png;
-        if (!cv::imencode(".png", image, png)) throw IoError("svrt: could not encode " + path.string());
-        write_text_file(path, std::string(png.begin(), png.end()));
+        write_png(path, cv::Mat(W, W, CV_8UC1, sample.pixels.data()));
         return 1;
       },
       progress);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace robustlab {
 
@@ -14,6 +15,10 @@ uint64_t global_seed();
 
 /// SplitMix64 mixing: a well-spread 64-bit value from any input (Steele et al. 2014).
 uint64_t mix_seed(uint64_t value);
+
+/// A well-spread 64-bit value from a string (mix_seed folded over its bytes), the same on every
+/// platform and build: for cache keys of configurations.
+uint64_t text_hash(const std::string& text);
 
 /// An independent generator for item `stream` (an image index, a batch number) under `seed`.
 /// The same (seed, stream) always gives the same sequence.

@@ -27,6 +27,10 @@ struct ImageTransform {
 /// Throws IoError if missing, FormatError if it cannot be decoded.
 cv::Mat read_image(const std::filesystem::path& path, bool grayscale = false);
 
+/// Writes an 8-bit HWC image (RGB or one channel) as a PNG, atomically (temporary name, then
+/// rename). Throws IoError when it cannot be encoded or written.
+void write_png(const std::filesystem::path& path, const cv::Mat& image);
+
 /// Resize (short side, area interpolation when shrinking, bilinear when enlarging) and centre
 /// crop of an 8-bit HWC image, as `transform` says.
 cv::Mat resize_and_crop(const cv::Mat& image, const ImageTransform& transform);
