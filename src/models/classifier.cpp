@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "robustlab/core/error.h"
 
 namespace robustlab {
@@ -47,8 +49,23 @@ torch::Tensor Classifier::normalized(const torch::Tensor& x) const {
 
 torch::Tensor Classifier::forward(const torch::Tensor& x) { return forward_normalized(normalized(x)); }
 
+torch::Tensor Classifier::layer_output(const torch::Tensor& x, const std::string& layer) {
+  const std::vector<std::string> names = layer_names();
+  if (std::find(names.begin(), names.end(), layer) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    if (names.empty()) throw InvalidArgument(description() + " exposes no layers");
+    throw InvalidArgument("unknown layer '" + layer + "' of " + description() + "; its layers are: " + known);
+  }
+  return layer_output_normalized(normalized(x), layer);
+}
+
 std::pair<torch::Tensor, torch::Tensor> Classifier::features_and_logits(const torch::Tensor& x) {
   return features_and_logits_normalized(normalized(x));
+}
+
+torch::Tensor Classifier::layer_output_normalized(const torch::Tensor&, const std::string&) {
+  throw InvalidArgument(description() + " exposes no layers");
 }
 
 std::pair<torch::Tensor, torch::Tensor> Classifier::features_and_logits_normalized(const torch::Tensor&) {

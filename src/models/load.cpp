@@ -3,6 +3,12 @@
 // and free-form metadata, both as JSON.
 #include "robustlab/models/load.h"
 
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/runtime/graph_iterator.h>
+
+#include <optional>
+
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/torch.h>
 
@@ -119,6 +125,93 @@ torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) 
   }
   num_classes_ = logits.size(1);
   return logits;
+}
+
+std::vector<std::string> TorchScriptClassifier::layer_names() {
+  std::vector<std::string> names;
+  for (const auto& item : module_.named_modules()) {
+    if (!item.name.empty()) names.push_back(item.name);
+  }
+  return names;
+}
+
+namespace {
+
+/// The attribute path from the module's self to `v` ({"layer1", "0"}), if `v` is a chain of
+/// GetAttr on the graph's first input.
+std::optional<std::vector<std::string>> module_path(torch::jit::Value* v, torch::jit::Value* self) {
+  std::vector<std::string> path;
+  while (v != self) {
+    if (v->node()->kind() != c10::prim::GetAttr) return std::nullopt;
+    path.insert(path.begin(), v->node()->s(c10::attr::name));
+    v = v->node()->input(0);
+  }
+  return path;
+}
+
+std::shared_ptr<torch::jit::GraphFunction> make_probe(const torch::jit::Module& module, const std::string& layer,
+                                                      const std::string& origin) {
+  std::vector<std::string> target;
+  for (size_t start = 0;;) {
+    const size_t dot = layer.find('.', start);
+    target.push_back(layer.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  auto graph = module.get_method("forward").graph()->copy();
+  torch::jit::Value* self = graph->inputs().at(0);
+  for (;;) {  // inline the call of the deepest enclosing module until the layer's own call appears
+    torch::jit::Node* call = nullptr;
+    torch::jit::Node* enclosing = nullptr;
+    size_t depth = 0;
+    torch::jit::DepthFirstGraphNodeIterator it(graph);
+    for (torch::jit::Node* n = it.next(); n != nullptr && call == nullptr; n = it.next()) {
+      if (n->kind() != c10::prim::CallMethod || n->s(c10::attr::name) != "forward") continue;
+      const auto path = module_path(n->input(0), self);
+      if (!path) continue;
+      if (*path == target) {
+        call = n;
+      } else if (path->size() < target.size() && path->size() > depth &&
+                 std::equal(path->begin(), path->end(), target.begin())) {
+        enclosing = n;
+        depth = path->size();
+      }
+    }
+    if (call != nullptr) {
+      if (call->owningBlock() != graph->block())
+        throw InvalidArgument("layer '" + layer + "' of TorchScript model " + origin +
+                              " is called inside control flow; its output cannot be read");
+      while (!graph->outputs().empty()) graph->eraseOutput(0);
+      graph->registerOutput(call->output());
+      torch::jit::EliminateDeadCode(graph);
+      return std::make_shared<torch::jit::GraphFunction>("probe_" + layer, graph, nullptr);
+    }
+    if (enclosing == nullptr)
+      throw InvalidArgument("layer '" + layer + "' of TorchScript model " + origin + " is not called by forward");
+    auto& callee = enclosing->input(0)->type()->expectRef<c10::ClassType>().getMethod("forward");
+    auto& fn = torch::jit::toGraphFunction(callee);
+    torch::jit::inlineCallTo(enclosing, &fn, fn.graph().get());  // one level: its own calls stay calls
+  }
+}
+
+}  // namespace
+
+torch::Tensor TorchScriptClassifier::layer_output_normalized(const torch::Tensor& x, const std::string& layer) {
+  auto& probe = probes_[layer];
+  if (!probe) probe = make_probe(module_, layer, origin_);
+  torch::jit::Stack stack{module_._ivalue(), x};
+  try {
+    probe->run(stack);
+  } catch (const c10::Error& e) {
+    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
+                     ": " + torch_error_summary(e.what_without_backtrace()));
+  } catch (const std::runtime_error& e) {  // the interpreter's JITException
+    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
+                     ": " + torch_error_summary(e.what()));
+  }
+  if (stack.empty() || !stack.back().isTensor())
+    throw InvalidArgument("layer '" + layer + "' of TorchScript model " + origin_ + " does not return a tensor");
+  return stack.back().toTensor();
 }
 
 std::pair<torch::Tensor, torch::Tensor> TorchScriptClassifier::features_and_logits_normalized(const torch::Tensor& x) {

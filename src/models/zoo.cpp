@@ -31,10 +31,13 @@ class SmallCnn : public ZooNet {
     fc1_ = register_module("fc1", nn::Linear(64 * side * side, 128));
     fc2_ = register_module("fc2", nn::Linear(128, c.num_classes));
   }
-  torch::Tensor features(torch::Tensor x) override {
-    x = torch::max_pool2d(torch::relu(bn1_(conv1_(x))), 2);
-    x = torch::max_pool2d(torch::relu(bn2_(conv2_(x))), 2);
-    return torch::relu(fc1_(x.flatten(1)));
+  std::vector<std::string> layers() const override { return {"block1", "block2", "fc1"}; }
+  torch::Tensor forward_to(torch::Tensor x, const std::string& layer) override {
+    x = torch::relu(bn1_(conv1_(x)));
+    if (layer == "block1") return x;
+    x = torch::relu(bn2_(conv2_(torch::max_pool2d(x, 2))));
+    if (layer == "block2") return x;
+    return torch::relu(fc1_(torch::max_pool2d(x, 2).flatten(1)));
   }
   torch::Tensor head(const torch::Tensor& f) override { return fc2_(f); }
 
@@ -99,7 +102,8 @@ class ResNet : public ZooNet {
       for (int64_t b = 0; b < blocks[s]; ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
         auto block = std::make_shared<Block>(in, widths[s], stride, bottleneck);
-        blocks_.push_back(register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(b), block));
+        names_.push_back("layer" + std::to_string(s + 1) + "_" + std::to_string(b));
+        blocks_.push_back(register_module(names_.back(), block));
         in = bottleneck ? widths[s] * 4 : widths[s];
       }
     }
@@ -110,10 +114,20 @@ class ResNet : public ZooNet {
       }
     }
   }
-  torch::Tensor features(torch::Tensor x) override {
+  std::vector<std::string> layers() const override {
+    std::vector<std::string> all = {"stem"};
+    all.insert(all.end(), names_.begin(), names_.end());
+    all.push_back("pool");
+    return all;
+  }
+  torch::Tensor forward_to(torch::Tensor x, const std::string& layer) override {
     x = torch::relu(stem_bn_(stem_conv_(x)));
     if (imagenet_stem_) x = torch::max_pool2d(x, 3, 2, 1);
-    for (auto& block : blocks_) x = block->forward(x);
+    if (layer == "stem") return x;
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      x = blocks_[i]->forward(x);
+      if (layer == names_[i]) return x;
+    }
     return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
   torch::Tensor head(const torch::Tensor& f) override { return fc_(f); }
@@ -123,6 +137,7 @@ class ResNet : public ZooNet {
   nn::Conv2d stem_conv_{nullptr};
   nn::BatchNorm2d stem_bn_{nullptr};
   std::vector<std::shared_ptr<Block>> blocks_;
+  std::vector<std::string> names_;  // of blocks_
   nn::Linear fc_{nullptr};
 };
 

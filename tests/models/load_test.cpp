@@ -36,6 +36,44 @@ TEST(TorchScript, ReferenceModelTestAccuracyIsPytorchs) {
   EXPECT_NEAR(acc.correct, 8997, 2);
 }
 
+TEST(TorchScript, LayerOutputsAreTheSubmodulesOutputs) {
+  const ClassifierPtr model = load_classifier(reference_model().string());
+  const std::vector<std::string> names = model->layer_names();
+  EXPECT_EQ(names, (std::vector<std::string>{"conv1", "bn1", "conv2", "bn2", "fc1", "fc2"}));
+  const torch::Tensor x = torch::rand({3, 1, 28, 28});
+  // The last layer is the logits; the first is the plain convolution of the input.
+  EXPECT_TRUE(torch::allclose(model->layer_output(x, "fc2"), model->forward(x)));
+  auto& script = dynamic_cast<TorchScriptClassifier&>(*model);
+  const torch::Tensor w = script.module().attr("conv1").toModule().attr("weight").toTensor();
+  const torch::Tensor b = script.module().attr("conv1").toModule().attr("bias").toTensor();
+  EXPECT_TRUE(torch::allclose(model->layer_output(x, "conv1"), torch::conv2d(x, w, b, 1, 1), 1e-5, 1e-6));
+  // Differentiable with respect to the input.
+  const torch::Tensor xg = x.clone().requires_grad_(true);
+  model->layer_output(xg, "bn2").mean().backward();
+  EXPECT_GT(xg.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_THROW(model->layer_output(x, "conv3"), InvalidArgument);
+}
+
+TEST(TorchScript, LayerOutputsOfNestedModules) {
+  // root.block.scale multiplies by 3, root.block adds 1 after it, root doubles: nested calls are
+  // inlined until the inner module's own call appears.
+  torch::jit::Module scale("Scale");
+  scale.register_parameter("w", torch::full({1}, 3.0), false);
+  scale.define("def forward(self, x):\n  return x * self.w\n");
+  torch::jit::Module block("Block");
+  block.register_module("scale", scale);
+  block.define("def forward(self, x):\n  return self.scale.forward(x) + 1.0\n");
+  torch::jit::Module root("Root");
+  root.register_module("block", block);
+  root.define("def forward(self, x):\n  return self.block.forward(x).flatten(1) * 2.0\n");
+  TorchScriptClassifier model(root, "nested");
+  EXPECT_EQ(model.layer_names(), (std::vector<std::string>{"block", "block.scale"}));
+  const torch::Tensor x = torch::rand({2, 1, 2, 2});
+  EXPECT_TRUE(torch::allclose(model.layer_output(x, "block.scale"), x * 3));
+  EXPECT_TRUE(torch::allclose(model.layer_output(x, "block"), x * 3 + 1));
+  EXPECT_TRUE(torch::allclose(model.forward(x), (x * 3 + 1).flatten(1) * 2));  // the model is unchanged
+}
+
 TEST(TorchScript, ExposesBatchNormLayersAndParameters) {
   const ClassifierPtr model = load_classifier(reference_model().string());
   const auto layers = model->norm_layers();

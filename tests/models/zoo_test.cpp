@@ -60,6 +60,30 @@ TEST(Zoo, ThePatchStemSeesEveryPixelOnce) {
   EXPECT_EQ(d.sum().item<float>(), d[1][2].item<float>());
 }
 
+TEST(Zoo, LayerOutputsLeadToTheFeatures) {
+  torch::manual_seed(0);
+  ZooClassifier resnet(ZooConfig{.arch = "resnet20", .in_channels = 1, .image_size = 28});
+  resnet.set_training(false);
+  const auto names = resnet.layer_names();
+  ASSERT_EQ(names.size(), 11u);  // stem, 9 blocks, pool
+  EXPECT_EQ(names[1], "layer1_0");
+  EXPECT_EQ(names[9], "layer3_2");
+  const torch::Tensor x = torch::rand({2, 1, 28, 28});
+  const torch::Tensor last = resnet.layer_output(x, "layer3_2");
+  EXPECT_EQ(last.sizes(), (std::vector<int64_t>{2, 64, 7, 7}));
+  EXPECT_GE(last.min().item<double>(), 0.0);  // after the block's ReLU
+  const torch::Tensor features = resnet.features_and_logits(x).first;
+  EXPECT_TRUE(torch::allclose(last.mean({2, 3}), features, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(resnet.layer_output(x, "pool"), features));
+  EXPECT_EQ(resnet.layer_output(x, "stem").size(1), 16);
+  EXPECT_THROW(resnet.layer_output(x, "layer4_0"), InvalidArgument);
+
+  ZooClassifier cnn(ZooConfig{.arch = "small_cnn"});
+  cnn.set_training(false);
+  EXPECT_EQ(cnn.layer_output(x, "block2").sizes(), (std::vector<int64_t>{2, 64, 14, 14}));
+  EXPECT_TRUE(torch::allclose(cnn.layer_output(x, "fc1"), cnn.features_and_logits(x).first));
+}
+
 TEST(Zoo, NormLayersAreLiveHandles) {
   ZooClassifier model({.arch = "small_cnn"});
   auto layers = model.norm_layers();

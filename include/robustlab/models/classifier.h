@@ -53,6 +53,14 @@ class Classifier {
   /// methods that work on features (LAME). Throws InvalidArgument for a model that cannot be split.
   std::pair<torch::Tensor, torch::Tensor> features_and_logits(const torch::Tensor& x);
 
+  /// The layers whose outputs layer_output returns, in the order the forward pass reaches them:
+  /// a zoo model's stages and blocks, a TorchScript model's submodules (dotted, as named_modules
+  /// names them). By default none.
+  virtual std::vector<std::string> layer_names() { return {}; }
+  /// x: [N,C,H,W] in [0,1] -> the output of `layer` ([N,C',H',W'] for a convolutional layer),
+  /// differentiable with respect to x. Throws InvalidArgument for a layer not in layer_names().
+  torch::Tensor layer_output(const torch::Tensor& x, const std::string& layer);
+
   /// Number of classes, or -1 while unknown (a TorchScript model before its first forward).
   virtual int64_t num_classes() const = 0;
   virtual void set_training(bool training) = 0;
@@ -69,6 +77,8 @@ class Classifier {
  protected:
   /// The network on normalised input.
   virtual torch::Tensor forward_normalized(const torch::Tensor& x) = 0;
+  /// layer_output on normalised input, for a layer already checked against layer_names().
+  virtual torch::Tensor layer_output_normalized(const torch::Tensor& x, const std::string& layer);
   /// Features and logits on normalised input; by default the model cannot be split.
   virtual std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x);
 

@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -28,11 +29,17 @@ class TorchScriptClassifier : public Classifier {
   std::vector<torch::Tensor> parameters() override;
   std::vector<NormLayer> norm_layers() override;
   std::string description() const override { return "TorchScript " + origin_; }
+  /// Every submodule, dotted as named_modules names them, in module order.
+  std::vector<std::string> layer_names() override;
 
   torch::jit::Module& module() { return module_; }
 
  protected:
   torch::Tensor forward_normalized(const torch::Tensor& x) override;
+  /// TorchScript has no forward hooks in C++: the output of a submodule is read by a copy of the
+  /// forward graph whose calls are inlined down to the submodule's call, with that call's result as
+  /// the only output (dead code after it removed). Built once per layer.
+  torch::Tensor layer_output_normalized(const torch::Tensor& x, const std::string& layer) override;
   /// A module with a `features` method and a final linear child named fc, head or classifier
   /// (as torchvision's ResNets are written when scripted with such a method).
   std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override;
@@ -41,6 +48,7 @@ class TorchScriptClassifier : public Classifier {
   torch::jit::Module module_;
   std::string origin_;
   int64_t num_classes_ = -1;
+  std::map<std::string, std::shared_ptr<torch::jit::GraphFunction>> probes_;
 };
 
 /// Writes a zoo model and its configuration to `path` (atomically). `metadata` (training options,

@@ -31,10 +31,15 @@ struct ZooConfig {
 const std::vector<std::string>& zoo_architectures();
 
 /// A network of the zoo: a LibTorch module with a forward on normalised input, split at its final
-/// linear layer (the penultimate features and the head).
+/// linear layer (the penultimate features and the head), and named layers on the way.
 class ZooNet : public torch::nn::Module {
  public:
-  virtual torch::Tensor features(torch::Tensor x) = 0;
+  /// The named layers, in forward order (small_cnn: block1, block2, fc1; the ResNets: stem, then
+  /// each residual block as layer<stage>_<block>, then pool). Each is the output after its ReLU.
+  virtual std::vector<std::string> layers() const = 0;
+  /// The forward pass up to `layer` (one of layers()), or the penultimate features for "".
+  virtual torch::Tensor forward_to(torch::Tensor x, const std::string& layer) = 0;
+  torch::Tensor features(torch::Tensor x) { return forward_to(std::move(x), ""); }
   virtual torch::Tensor head(const torch::Tensor& features) = 0;
   torch::Tensor forward(torch::Tensor x) { return head(features(std::move(x))); }
 };
@@ -50,6 +55,7 @@ class ZooClassifier : public Classifier {
   std::vector<torch::Tensor> parameters() override { return net_->parameters(); }
   std::vector<NormLayer> norm_layers() override;
   std::string description() const override;
+  std::vector<std::string> layer_names() override { return net_->layers(); }
 
   const ZooConfig& config() const { return config_; }
   ZooNet& net() { return *net_; }
@@ -58,6 +64,9 @@ class ZooClassifier : public Classifier {
 
  protected:
   torch::Tensor forward_normalized(const torch::Tensor& x) override { return net_->forward(x); }
+  torch::Tensor layer_output_normalized(const torch::Tensor& x, const std::string& layer) override {
+    return net_->forward_to(x, layer);
+  }
   std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override {
     torch::Tensor f = net_->features(x);
     return {f, net_->head(f)};
