@@ -91,6 +91,17 @@ torch::Tensor image_to_tensor(const cv::Mat& image) {
   return hwc.permute({2, 0, 1}).to(torch::kFloat32).div_(255.0).contiguous();
 }
 
+cv::Mat tensor_to_image(const torch::Tensor& image) {
+  if (image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3)) {
+    throw ShapeError("tensor_to_image: expected [1 or 3, H, W], got " + c10::str(image.sizes()));
+  }
+  const torch::Tensor hwc =
+      image.detach().to(torch::kFloat32).clamp(0, 1).mul(255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+  cv::Mat view(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC(static_cast<int>(hwc.size(2))),
+               hwc.data_ptr<uint8_t>());
+  return view.clone();
+}
+
 ImageFolder::ImageFolder(fs::path root, ImageTransform transform, std::optional<fs::path> class_list)
     : root_(std::move(root)), transform_(transform) {
   transform_.validate();

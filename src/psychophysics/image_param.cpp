@@ -38,13 +38,14 @@ torch::Tensor rfft2d_frequencies(int64_t h, int64_t w) {
   return torch::sqrt(fx * fx + fy * fy);
 }
 
-FourierImage FourierImage::random(int64_t batch, int64_t channels, int64_t height, int64_t width, double sd,
+FourierImage FourierImage::random(int64_t batch, int64_t channels, int64_t height, int64_t width,
+                                  at::Generator generator, double sd,
                                   double decay_power) {
   FourierImage f;
   f.height = height;
   f.width = width;
   f.scale = spectrum_scale(height, width, decay_power);
-  f.spectrum = (torch::randn({batch, channels, height, f.scale.size(1), 2}) * sd).requires_grad_(true);
+  f.spectrum = (torch::randn({batch, channels, height, f.scale.size(1), 2}, generator) * sd).requires_grad_(true);
   return f;
 }
 

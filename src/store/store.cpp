@@ -47,6 +47,20 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
 CREATE INDEX IF NOT EXISTS results_metric ON results(metric);
+CREATE TABLE IF NOT EXISTS participants (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  slot INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS responses (
+  participant_id INTEGER NOT NULL REFERENCES participants(id),
+  trial INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (participant_id, trial)
+);
 )sql";
 
 std::string now_utc() {
@@ -96,6 +110,14 @@ class Statement {
   void reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+  }
+  /// Steps a write; false (and nothing written) when it would break a UNIQUE or PRIMARY KEY
+  /// constraint.
+  bool step_unique() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_DONE) return true;
+    if (rc == SQLITE_CONSTRAINT) return false;
+    throw IoError(std::string("store: write failed: ") + sqlite3_errmsg(db_));
   }
   std::string text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
@@ -287,6 +309,59 @@ std::vector<StoredResult> Store::results(const ResultQuery& query) const {
     r.row.count = s.integer(7);
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+}  // namespace robustlab
+
+namespace robustlab {
+
+int64_t Store::add_participant(int64_t run_id, const std::string& token_hash, int64_t slot) {
+  Statement s(db_, "INSERT INTO participants(run_id, token_hash, slot, created_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, run_id);
+  s.bind(2, token_hash);
+  s.bind(3, slot);
+  s.bind(4, now_utc());
+  if (!s.step_unique()) throw InvalidArgument("store: a participant with this token exists already");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<ParticipantRecord> Store::participants(int64_t run_id) const {
+  Statement s(db_, "SELECT p.id, p.run_id, p.token_hash, p.slot, p.created_at, "
+                   "(SELECT COUNT(*) FROM responses r WHERE r.participant_id = p.id) "
+                   "FROM participants p WHERE p.run_id = ? ORDER BY p.id");
+  s.bind(1, run_id);
+  std::vector<ParticipantRecord> out;
+  while (s.step()) out.push_back({s.integer(0), s.integer(1), s.text(2), s.integer(3), s.text(4), s.integer(5)});
+  return out;
+}
+
+std::optional<ParticipantRecord> Store::participant(int64_t run_id, const std::string& token_hash) const {
+  Statement s(db_, "SELECT p.id, p.run_id, p.token_hash, p.slot, p.created_at, "
+                   "(SELECT COUNT(*) FROM responses r WHERE r.participant_id = p.id) "
+                   "FROM participants p WHERE p.run_id = ? AND p.token_hash = ?");
+  s.bind(1, run_id);
+  s.bind(2, token_hash);
+  if (!s.step()) return std::nullopt;
+  return ParticipantRecord{s.integer(0), s.integer(1), s.text(2), s.integer(3), s.text(4), s.integer(5)};
+}
+
+bool Store::add_response(int64_t participant_id, int64_t trial, const nlohmann::json& data) {
+  Statement s(db_, "INSERT INTO responses(participant_id, trial, data, received_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, participant_id);
+  s.bind(2, trial);
+  s.bind(3, data.dump());
+  s.bind(4, now_utc());
+  return s.step_unique();
+}
+
+std::vector<ResponseRecord> Store::responses(int64_t run_id) const {
+  Statement s(db_, "SELECT r.participant_id, r.trial, r.data, r.received_at FROM responses r "
+                   "JOIN participants p ON p.id = r.participant_id WHERE p.run_id = ? "
+                   "ORDER BY r.participant_id, r.trial");
+  s.bind(1, run_id);
+  std::vector<ResponseRecord> out;
+  while (s.step()) out.push_back({s.integer(0), s.integer(1), nlohmann::json::parse(s.text(2), nullptr, false), s.text(3)});
   return out;
 }
 

@@ -26,7 +26,7 @@ TEST(ImageParam, TheFourierParameterisationRoundTrips) {
   EXPECT_TRUE(f.spectrum.requires_grad());
   EXPECT_TRUE(torch::allclose(f.spatial(), image, 1e-5, 1e-5));
   // A random start has the requested shape, also for an odd width, and its gradient reaches the spectrum.
-  const FourierImage r = FourierImage::random(1, 3, 9, 11);
+  const FourierImage r = FourierImage::random(1, 3, 9, 11, at::detail::createCPUGenerator(1));
   const torch::Tensor x = r.spatial();
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 3, 9, 11}));
   x.sum().backward();

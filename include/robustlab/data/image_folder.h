@@ -37,6 +37,8 @@ cv::Mat resize_and_crop(const cv::Mat& image, const ImageTransform& transform);
 
 /// 8-bit HWC image -> float32 [C,H,W] in [0,1].
 torch::Tensor image_to_tensor(const cv::Mat& image);
+/// The inverse: float [C,H,W] in [0,1] (C = 1 or 3, clamped, rounded) -> 8-bit HWC image.
+cv::Mat tensor_to_image(const torch::Tensor& image);
 
 /// Whether a file name has an image extension robustlab reads (.jpg .jpeg .png .bmp .webp .tif).
 bool is_image_file(const std::filesystem::path& path);

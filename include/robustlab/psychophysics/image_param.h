@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 namespace robustlab::psychophysics {
@@ -25,9 +26,9 @@ struct FourierImage {
   torch::Tensor spectrum;  ///< requires grad
   torch::Tensor scale;     ///< [h, fw]
 
-  /// A random start: spectrum ~ N(0, sd²), lucid's sd 0.01.
-  static FourierImage random(int64_t batch, int64_t channels, int64_t height, int64_t width, double sd = 0.01,
-                             double decay_power = 1.0);
+  /// A random start: spectrum ~ N(0, sd²), lucid's sd 0.01, drawn from `generator`.
+  static FourierImage random(int64_t batch, int64_t channels, int64_t height, int64_t width,
+                             at::Generator generator, double sd = 0.01, double decay_power = 1.0);
   /// The spectrum that gives `image` ([B, C, h, w], even w), for tests and warm starts.
   static FourierImage from_image(const torch::Tensor& image, double decay_power = 1.0);
   /// The image in the decorrelated space (before the colour transform), [B, C, h, w].

@@ -57,6 +57,25 @@ struct ResultQuery {
   std::optional<std::string> command;
 };
 
+/// A participant of a web experiment (psychophysics): a slot in its counterbalancing and the hash of
+/// the secret token it is known by (the token itself is never stored).
+struct ParticipantRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;  ///< the experiment's run
+  std::string token_hash;
+  int64_t slot = 0;
+  std::string created_at;
+  int64_t answered = 0;  ///< responses stored
+};
+
+/// One stored answer of a participant to trial `trial` of their session.
+struct ResponseRecord {
+  int64_t participant_id = 0;
+  int64_t trial = 0;
+  nlohmann::json data;
+  std::string received_at;
+};
+
 class Store {
  public:
   /// Opens (and creates, with its schema) the database at `path`. Throws IoError when it cannot
@@ -76,6 +95,15 @@ class Store {
   std::vector<RunRecord> runs() const;
   std::optional<RunRecord> run(int64_t id) const;
   std::vector<StoredResult> results(const ResultQuery& query = {}) const;
+
+  /// Adds a participant to the experiment run `run_id`; returns its id.
+  int64_t add_participant(int64_t run_id, const std::string& token_hash, int64_t slot);
+  std::vector<ParticipantRecord> participants(int64_t run_id) const;
+  std::optional<ParticipantRecord> participant(int64_t run_id, const std::string& token_hash) const;
+  /// Stores an answer, once: false (nothing stored) when the participant answered `trial` already.
+  bool add_response(int64_t participant_id, int64_t trial, const nlohmann::json& data);
+  /// Every answer of the run's participants, by participant and trial.
+  std::vector<ResponseRecord> responses(int64_t run_id) const;
 
   const std::filesystem::path& path() const { return path_; }
 

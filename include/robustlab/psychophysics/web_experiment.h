@@ -1,0 +1,89 @@
+// The web version of the 2AFC experiment of Borowski et al. 2021 (arXiv:2010.12606; the reference
+// ran it in PsychoPy, human_experiments/ of bethgelab/testing_visualizations): a participant opens
+// the page, consents, reads the instructions and answers the session of design.h in the browser
+// (keys 1–6 or the mouse: which query activates the unit more, with three levels of confidence);
+// each answer is stored in the results database as it is given.
+//
+// Security model: a participant is known only by a 128-bit random token in an HttpOnly cookie
+// (only its SHA-256 is stored). Every request answers for that participant alone: the next trial,
+// the images of that trial (by names like "q/left" resolved on the server, never by path), and the
+// answer to that trial. There is no listing of participants and no way to name another one. The
+// operator page, with completion counts, needs the operator token printed at start.
+//
+// Answers: stored once (the database's key is participant and trial); an answer to any trial but
+// the participant's next one, a replayed or malformed answer, gets 409 or 400 and stores nothing. A
+// failing store (a full disk) gets 503 and the participant's browser retries. The experiment is
+// one run in the store; restarting `serve` on the same stimuli and design continues that run, and a
+// participant whose browser closed resumes at their next trial.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "robustlab/psychophysics/design.h"
+#include "robustlab/report/server.h"
+#include "robustlab/store/store.h"
+
+namespace robustlab::psychophysics {
+
+/// The experiment's run in `store` for these stimuli and this design, created when missing.
+int64_t experiment_run(Store& store, const std::filesystem::path& stimuli, const nlohmann::json& manifest,
+                       const DesignOptions& design);
+
+/// Every participant's session and answers of the experiment run `run_id`.
+std::vector<ParticipantAnswers> experiment_answers(Store& store, int64_t run_id, const nlohmann::json& manifest,
+                                                   const DesignOptions& design);
+
+/// A fresh 128-bit random token as 32 hex digits, and its SHA-256 in hex.
+std::string new_token();
+std::string token_hash(const std::string& token);
+
+struct WebExperimentOptions {
+  std::filesystem::path stimuli;  ///< a stimulus set (write_stimuli)
+  DesignOptions design;
+  HttpServerOptions server;
+  int64_t max_participants = 0;   ///< 0: no limit
+  void validate() const;
+};
+
+class WebExperiment {
+ public:
+  /// Loads the stimuli, finds or creates the run in `store` and sets up the routes.
+  WebExperiment(Store& store, WebExperimentOptions options);
+  ~WebExperiment();
+  WebExperiment(const WebExperiment&) = delete;
+  WebExperiment& operator=(const WebExperiment&) = delete;
+
+  /// Binds; returns the port.
+  int bind();
+  /// Serves until stop() (from another thread or a signal handler's thread).
+  void serve();
+  void stop();
+
+  int64_t run_id() const { return run_id_; }
+  const std::string& operator_token() const { return operator_token_; }
+  /// Participants and completed sessions so far.
+  nlohmann::json status() const;
+
+ private:
+  struct Participant;
+  void routes();
+  std::shared_ptr<const std::vector<Trial>> session(int64_t slot);
+
+  Store& store_;
+  WebExperimentOptions options_;
+  nlohmann::json manifest_;
+  int64_t run_id_ = 0;
+  std::string operator_token_;
+  std::unique_ptr<httplib::Server> server_;
+  mutable std::mutex mutex_;  // the store and the session cache
+  std::map<int64_t, std::shared_ptr<const std::vector<Trial>>> sessions_;
+};
+
+}  // namespace robustlab::psychophysics
