@@ -76,14 +76,31 @@ std::string token_hash(const std::string& token) {
   return hex(digest.data(), n);
 }
 
-int64_t experiment_run(Store& store, const fs::path& stimuli, const json& manifest, const DesignOptions& design) {
-  const json config = {{"stimuli", fs::weakly_canonical(stimuli).string()},
-                       {"manifest", std::to_string(text_hash(manifest.dump()))},
-                       {"design", design.to_json()}};
+namespace {
+
+json run_config(const fs::path& stimuli, const json& manifest, const DesignOptions& design, bool simulated) {
+  json config = {{"stimuli", fs::weakly_canonical(stimuli).string()},
+                 {"manifest", std::to_string(text_hash(manifest.dump()))},
+                 {"design", design.to_json()}};
+  if (simulated) config["observers"] = "simulated";
+  return config;
+}
+
+}  // namespace
+
+std::optional<int64_t> find_experiment_run(const Store& store, const fs::path& stimuli, const json& manifest,
+                                           const DesignOptions& design, bool simulated) {
+  const json config = run_config(stimuli, manifest, design, simulated);
   for (const auto& run : store.runs()) {
     if (run.command == kCommand && run.config == config) return run.id;
   }
-  return store.begin_run(kCommand, config, design.seed);
+  return std::nullopt;
+}
+
+int64_t experiment_run(Store& store, const fs::path& stimuli, const json& manifest, const DesignOptions& design,
+                       bool simulated) {
+  if (const auto run = find_experiment_run(store, stimuli, manifest, design, simulated)) return *run;
+  return store.begin_run(kCommand, run_config(stimuli, manifest, design, simulated), design.seed);
 }
 
 std::vector<ParticipantAnswers> experiment_answers(Store& store, int64_t run_id, const json& manifest,
@@ -99,6 +116,39 @@ std::vector<ParticipantAnswers> experiment_answers(Store& store, int64_t run_id,
   std::vector<ParticipantAnswers> out;
   for (auto& [id, p] : by_id) out.push_back(std::move(p));
   return out;
+}
+
+void SimulateOptions::validate() const {
+  if (participants < 1) throw InvalidArgument("simulate: participants must be >= 1, got " + std::to_string(participants));
+  if (!(noise >= 0) || !std::isfinite(noise)) throw InvalidArgument("simulate: noise must be >= 0");
+}
+
+void simulate_observers(Store& store, int64_t run_id, const json& manifest, const DesignOptions& design,
+                        const SimulateOptions& o) {
+  o.validate();
+  const auto first_slot = static_cast<int64_t>(store.participants(run_id).size());
+  for (int64_t p = 0; p < o.participants; ++p) {
+    const int64_t slot = first_slot + p;
+    const int64_t id = store.add_participant(run_id, token_hash(new_token()), slot);
+    std::mt19937_64 rng = make_rng(o.seed, static_cast<uint64_t>(slot));
+    std::normal_distribution<double> normal;
+    for (const auto& t : make_session(manifest, design, slot)) {
+      const auto& unit = manifest.at("units")[static_cast<size_t>(t.unit)];
+      const double range = std::max(1e-12, unit.at("natural_max").get<double>() - unit.at("natural_min").get<double>());
+      double evidence = 0;  // > 0: left
+      if (t.condition == "none") {
+        evidence = normal(rng);
+      } else {
+        evidence = (t.left_activation - t.right_activation) / range + o.noise * normal(rng);
+      }
+      const double strength = std::abs(evidence) / std::max(o.noise, 0.05);
+      const int confidence = strength > 2 ? 3 : strength > 1 ? 2 : 1;
+      const double rt_ms = 2000.0 * std::exp(0.4 * normal(rng) - 0.1 * confidence);
+      const int choice = evidence > 0 ? 0 : 1;
+      store.add_response(id, t.index, {{"choice", choice}, {"confidence", confidence}, {"rt_ms", std::round(rt_ms)},
+                                       {"correct", choice == t.correct}});
+    }
+  }
 }
 
 void WebExperimentOptions::validate() const {

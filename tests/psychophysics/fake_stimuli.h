@@ -42,6 +42,7 @@ inline nlohmann::json fake_manifest(int units, int batches, int images, const st
       smin.push_back(image(base + "synthetic/min_" + std::to_string(i) + ".png", -1000 - i));
     }
     list.push_back({{"layer", "layer" + std::to_string(u % 2)}, {"channel", u}, {"natural", natural},
+                    {"natural_max", 100 + 10 * (images - 1) + batches / 10.0}, {"natural_min", -50.0},
                     {"synthetic", {{"max", smax}, {"min", smin}}}});
   }
   json manifest = {{"format", "robustlab-feature-visualization-stimuli/1"}, {"model", "fake"}, {"dataset", "fake"},

@@ -193,6 +193,29 @@ TEST(WebExperiment, FiftyConcurrentParticipantsStoreEveryAnswerOnce) {
   EXPECT_EQ(slots.size(), static_cast<size_t>(kParticipants));  // every participant its own slot
 }
 
+TEST(WebExperiment, SimulatedObserversFillTheRunAndTheAnalysisSeesTheirNoise) {
+  robustlab::testing::TempDir dir;
+  const json manifest = fakes::fake_manifest(3, 4, 10);
+  Store store(dir / "results.db");
+  const DesignOptions design{.main_trials = 6, .catch_trials = 2};
+  const auto accuracy = [&](double noise, uint64_t seed) {
+    const int64_t run = experiment_run(store, dir / ("s" + std::to_string(seed)), manifest, design);
+    simulate_observers(store, run, manifest, design, SimulateOptions{.participants = 20, .noise = noise, .seed = seed});
+    const auto records = experiment_records(manifest, experiment_answers(store, run, manifest, design));
+    EXPECT_EQ(records.size(), 20u * (6 + 8 + 8 + 6));
+    return accuracy_by(records, [](const TrialRecord& r) { return r.condition; });
+  };
+  const auto precise = accuracy(0.05, 1);
+  EXPECT_DOUBLE_EQ(precise.at("natural").mean, 1.0);
+  EXPECT_DOUBLE_EQ(precise.at("optimized").mean, 1.0);
+  EXPECT_NEAR(precise.at("none_pre").mean, 0.5, 0.15);  // no references: a guess
+  EXPECT_EQ(precise.at("natural").participants, 20);
+  const auto noisy = accuracy(3.0, 2);
+  EXPECT_LT(noisy.at("natural").mean, 0.8);
+  EXPECT_GT(noisy.at("natural").mean, 0.5);
+  EXPECT_THROW(simulate_observers(store, 1, manifest, design, SimulateOptions{.participants = 0}), InvalidArgument);
+}
+
 TEST(WebExperiment, RejectsABadSetUp) {
   robustlab::testing::TempDir dir;
   Store store(dir / "results.db");

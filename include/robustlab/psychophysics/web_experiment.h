@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,13 +33,33 @@
 
 namespace robustlab::psychophysics {
 
-/// The experiment's run in `store` for these stimuli and this design, created when missing.
+/// The experiment's run in `store` for these stimuli and this design (of simulated observers or of
+/// people: they never share a run), if there is one.
+std::optional<int64_t> find_experiment_run(const Store& store, const std::filesystem::path& stimuli,
+                                           const nlohmann::json& manifest, const DesignOptions& design, bool simulated = false);
+/// find_experiment_run, or a new run.
 int64_t experiment_run(Store& store, const std::filesystem::path& stimuli, const nlohmann::json& manifest,
-                       const DesignOptions& design);
+                       const DesignOptions& design, bool simulated = false);
 
 /// Every participant's session and answers of the experiment run `run_id`.
 std::vector<ParticipantAnswers> experiment_answers(Store& store, int64_t run_id, const nlohmann::json& manifest,
                                                    const DesignOptions& design);
+
+/// A simulated observer, to run the pipeline without people: with references it picks the query
+/// whose recorded activation (the model's own, from the stimulus manifest) plus Gaussian noise of
+/// sd `noise` · (the unit's natural activation range) is larger; without references it guesses.
+/// Confidence grows with the size of the noisy difference; reaction times are log-normal around 2 s.
+struct SimulateOptions {
+  int64_t participants = 10;
+  double noise = 0.25;
+  uint64_t seed = 0;
+  void validate() const;
+};
+
+/// Adds `options.participants` simulated participants to the experiment run `run_id` (slots after
+/// the existing ones) and stores their answers to whole sessions, as the server would.
+void simulate_observers(Store& store, int64_t run_id, const nlohmann::json& manifest, const DesignOptions& design,
+                        const SimulateOptions& options);
 
 /// A fresh 128-bit random token as 32 hex digits, and its SHA-256 in hex.
 std::string new_token();
