@@ -9,7 +9,8 @@
 // baseline and the connected-components predictor on VMDS-style videos and the seven challenge
 // sets, scored with the MOT protocol of Weis et al. 2021 (objects); the recognition gap of the
 // default model and the SVRT low-data gap between a same-different and a spatial problem (pitfalls,
-// Funke et al. 2021).
+// Funke et al. 2021); feature visualisations and natural exemplars of four units of the default
+// model, answered by simulated observers in the 2AFC design (psychophysics, Borowski et al. 2021).
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "common.h"
 #include "identify_runs.h"
 #include "objects_runs.h"
+#include "experiment_runs.h"
 #include "pitfalls_runs.h"
 #include "slowvae_runs.h"
 
@@ -42,7 +44,7 @@ namespace {
 const adaptation::SelfLearningOptions kSelfLearning{};
 
 const std::vector<std::string> kSections = {"clean",           "attacks",         "corruptions", "continual",
-                                            "identifiability", "disentanglement", "objects",     "pitfalls"};
+                                            "identifiability", "disentanglement", "objects",     "pitfalls", "psychophysics"};
 
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
@@ -116,6 +118,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t slowvae_steps = 3000;
     int64_t objects_steps = 3000;
     int64_t svrt_presentations = 10000;
+    int64_t fv_steps = 256;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -136,7 +139,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--only", f->only,
                   "Run only these sections (comma-separated): clean, attacks, corruptions, continual, "
-                  "identifiability, disentanglement, objects, pitfalls");
+                  "identifiability, disentanglement, objects, pitfalls, psychophysics");
   cmd->add_option("--skip", f->skip, "Skip these sections (comma-separated)");
   cmd->add_option("--identify-steps", f->identify_steps, "Identifiability: training steps per experiment")
       ->check(CLI::PositiveNumber)
@@ -152,6 +155,10 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                   "no SVRT)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--fv-steps", f->fv_steps,
+                  "Psychophysics: feature-visualisation steps per unit and direction (the reference: 2560)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
     std::set<std::string> sections = chosen_sections(f->only, f->skip);
@@ -161,7 +168,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     if (!sections.count("attacks")) f->attack_limit = 0;
     if (!sections.count("corruptions")) f->corruption_limit = 0;
     const bool needs_model =
-        sections.count("clean") || sections.count("continual") || sections.count("pitfalls") || f->attack_limit > 0 ||
+        sections.count("clean") || sections.count("continual") || sections.count("pitfalls") ||
+        sections.count("psychophysics") || f->attack_limit > 0 ||
         f->corruption_limit > 0;
     f->model.cache_dir = f->cache_dir;
     f->model.train.seed = g.seed;
@@ -172,7 +180,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"frost_textures", corruptions::FrostTextures::procedural().description()},
                              {"sections", sections}, {"identify_steps", f->identify_steps},
                              {"slowvae_steps", f->slowvae_steps}, {"objects_steps", f->objects_steps},
-                             {"svrt_presentations", f->svrt_presentations}};
+                             {"svrt_presentations", f->svrt_presentations}, {"fv_steps", f->fv_steps}};
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
@@ -321,6 +329,14 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                                                   "svrt" / ("seed" + std::to_string(g.seed)),
                                           .seed = g.seed};
       if (sections.count("pitfalls") && f->svrt_presentations > 0) svrt = run_svrt_study(store, run, svrt_options);
+      // Feature visualisations vs. natural exemplars (Borowski et al. 2021): stimuli of four units of the
+      // default model (kept in the cache), then simulated observers.
+      std::optional<ConditionSummary> experiment;
+      if (sections.count("psychophysics")) {
+        const std::filesystem::path dir = (f->cache_dir.empty() ? default_cache_dir() : std::filesystem::path(f->cache_dir)) /
+                                          "experiment-stimuli" / ("seed" + std::to_string(g.seed) + "-steps" + std::to_string(f->fv_steps));
+        experiment = experiment_benchmark(store, run, *dm->model, open_dataset(f->data), dir, f->fv_steps, g.seed);
+      }
       if (g.json) {
         nlohmann::json out = {{"run", run}, {"attacks", attack_json}, {"corruptions", corruption_json}};
         nlohmann::json cont = nlohmann::json::object();
@@ -353,6 +369,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           out["recognition_gap"] = {{"images", gap->images}, {"with_mirc", gap->with_mirc}, {"mean_gap", gap->mean_gap},
                                     {"std_gap", gap->std_gap}, {"mean_mirc_size", gap->mean_mirc_size}};
         if (svrt) out["svrt"] = svrt_summary_json(*svrt);
+        if (experiment) {
+          nlohmann::json e = nlohmann::json::object();
+          for (const auto& [key, est] : experiment->accuracy) e[key] = {{"accuracy", est.mean}, {"ci", {est.ci_low, est.ci_high}}};
+          out["psychophysics"] = e;
+        }
         print_json(out);
       } else {
         if (acc) {
@@ -408,6 +429,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           std::cout << "\nSVRT with 1,000 training images (Funke et al. 2021), " << svrt_options.arch << " from scratch, "
                     << f->svrt_presentations << " presentations\n";
           print_svrt_summary(svrt_options, *svrt);
+        }
+        if (experiment) {
+          std::cout << "\nfeature visualisations vs. natural exemplars (Borowski et al. 2021): 4 units of the default model, "
+                    << f->fv_steps << " optimisation steps, 20 simulated observers (noise 0.25 of a unit's natural range)\n";
+          print_condition_summary(*experiment);
         }
         if (dm) std::cout << "model checkpoint: " << dm->checkpoint.string() << "\n";
         std::cout << "results stored in run " << run << " of " << g.db << "\n";

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common.h"
+#include "experiment_runs.h"
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
@@ -20,25 +21,6 @@ namespace robustlab::cli {
 namespace {
 
 using psychophysics::TrialRecord;
-
-/// The units "layer:channel,layer:channel" (a layer name may contain dots, not colons).
-std::vector<psychophysics::Unit> parse_units(const std::vector<std::string>& items) {
-  std::vector<psychophysics::Unit> units;
-  for (const auto& item : items) {
-    const size_t colon = item.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
-      throw InvalidArgument("--units: '" + item + "' is not layer:channel");
-    try {
-      size_t used = 0;
-      const int64_t channel = std::stoll(item.substr(colon + 1), &used);
-      if (used != item.size() - colon - 1 || channel < 0) throw std::invalid_argument("");
-      units.push_back({item.substr(0, colon), channel});
-    } catch (const std::logic_error&) {
-      throw InvalidArgument("--units: '" + item + "' has no valid channel number after the colon");
-    }
-  }
-  return units;
-}
 
 void add_design_flags(CLI::App& cmd, psychophysics::DesignOptions& d, std::string& stimuli) {
   cmd.add_option("--stimuli", stimuli, "Stimulus set written by `experiment stimuli`")->capture_default_str();
@@ -61,49 +43,26 @@ void report_accuracy(const Globals& g, std::vector<TrialRecord> trials, const st
   for (const auto& [p, a] : catches)
     if (a < min_catch) excluded.insert(p);
   std::erase_if(trials, [&](const TrialRecord& t) { return excluded.count(t.participant) > 0; });
-  // The reference conditions, and Experiment II's layouts within them ("Max-1/natural").
-  auto condition = [](const TrialRecord& t) { return t.condition; };
-  auto layout = [](const TrialRecord& t) { return t.condition_name.empty() ? std::string() : t.condition_name + "/" + t.condition; };
-  std::map<std::string, psychophysics::Estimate> accuracy = psychophysics::accuracy_by(trials, condition, g.seed);
-  for (const auto& [key, e] : psychophysics::accuracy_by(trials, layout, g.seed))
-    if (!key.empty()) accuracy[key] = e;
-  if (accuracy.empty()) throw InvalidArgument("experiment analyze: " + name + " has no main, non-catch trials");
-  const auto rt = psychophysics::participant_means(trials, condition, [](const TrialRecord& t) { return t.rt; }, g.seed);
-  const auto confidence =
-      psychophysics::participant_means(trials, condition, [](const TrialRecord& t) { return t.confidence; }, g.seed);
+  const ConditionSummary summary = summarize_conditions(trials, g.seed);
+  if (summary.accuracy.empty()) throw InvalidArgument("experiment analyze: " + name + " has no main, non-catch trials");
   std::map<std::string, psychophysics::Estimate> breakdown;
   if (by == "layer")
     breakdown = psychophysics::accuracy_by(trials, [](const TrialRecord& t) { return t.condition + " · " + t.layer; }, g.seed);
   if (by == "participant")
     breakdown = psychophysics::accuracy_by(trials, [](const TrialRecord& t) { return t.condition + " · " + t.participant; }, g.seed);
   record_run(g, "experiment analyze", config, [&](Store& store, int64_t run) {
-    std::vector<ResultRow> rows;
-    for (const auto& [key, e] : accuracy) {
-      const nlohmann::json c = {{"condition", key}};
-      rows.push_back({observers, name, c, "accuracy", e.mean, e.participants});
-      rows.push_back({observers, name, c, "accuracy_ci_low", e.ci_low, e.participants});
-      rows.push_back({observers, name, c, "accuracy_ci_high", e.ci_high, e.participants});
-      if (rt.count(key)) rows.push_back({observers, name, c, "rt_s", rt.at(key).mean, e.participants});
-      if (confidence.count(key)) rows.push_back({observers, name, c, "confidence", confidence.at(key).mean, e.participants});
-    }
+    std::vector<ResultRow> rows = condition_rows(summary, observers, name);
     for (const auto& [key, e] : breakdown) rows.push_back({observers, name, {{by, key}}, "accuracy", e.mean, e.participants});
     store.add_results(run, rows);
     if (g.json) {
       nlohmann::json out = nlohmann::json::object();
-      for (const auto& [key, e] : accuracy)
+      for (const auto& [key, e] : summary.accuracy)
         out[key] = {{"accuracy", e.mean}, {"ci", {e.ci_low, e.ci_high}}, {"participants", e.participants}, {"trials", e.trials}};
       print_json(out);
       return;
     }
-    std::vector<std::vector<std::string>> table;
-    for (const auto& [key, e] : accuracy) {
-      const bool plain = rt.count(key) > 0;
-      table.push_back({key, std::to_string(e.participants), std::to_string(e.trials), fixed(e.mean, 3),
-                       "[" + fixed(e.ci_low, 3) + ", " + fixed(e.ci_high, 3) + "]", plain ? fixed(rt.at(key).mean, 2) : "",
-                       plain && confidence.count(key) ? fixed(confidence.at(key).mean, 2) : ""});
-    }
     std::cout << name << ": main, non-catch trials (optimized = synthetic references)\n";
-    print_table({"condition", "participants", "trials", "accuracy", "95% CI", "RT (s)", "confidence"}, table);
+    print_condition_summary(summary);
     if (!breakdown.empty()) {
       std::vector<std::vector<std::string>> more;
       for (const auto& [key, e] : breakdown)
@@ -226,7 +185,7 @@ void add_experiment_command(CLI::App& app, Globals& g) {
     }
     if (f->units.empty()) {
       if (!default_model_used) throw InvalidArgument("experiment stimuli: --units is required for a model of your own (see --list-layers)");
-      f->units = {"layer2_2:0", "layer2_2:1", "layer3_2:0", "layer3_2:1"};
+      f->units = default_experiment_units();
     }
     auto& o = f->stimuli;
     o.units = parse_units(f->units);
@@ -245,23 +204,9 @@ void add_experiment_command(CLI::App& app, Globals& g) {
                                    {"diversity", o.vis.diversity}, {"out", f->out}};
     record_run(g, "experiment stimuli", config, [&](Store& store, int64_t run) {
       const auto manifest = psychophysics::write_stimuli(*model, data, o, f->out, [](const std::string& line) { log_info(line); });
-      std::vector<ResultRow> rows;
-      std::vector<std::vector<std::string>> table;
-      for (const auto& u : manifest["units"]) {
-        const nlohmann::json c = {{"layer", u["layer"]}, {"channel", u["channel"]}};
-        double syn_max = -1e300, syn_min = 1e300;
-        for (const auto& i : u["synthetic"]["max"]) syn_max = std::max(syn_max, i["activation"].get<double>());
-        for (const auto& i : u["synthetic"]["min"]) syn_min = std::min(syn_min, i["activation"].get<double>());
-        rows.push_back({model->description(), data->name(), c, "natural_max_activation", u["natural_max"], data->size()});
-        rows.push_back({model->description(), data->name(), c, "natural_min_activation", u["natural_min"], data->size()});
-        rows.push_back({model->description(), data->name(), c, "synthetic_max_activation", syn_max, o.images});
-        rows.push_back({model->description(), data->name(), c, "synthetic_min_activation", syn_min, o.images});
-        table.push_back({u["layer"].get<std::string>() + ":" + std::to_string(u["channel"].get<int64_t>()),
-                         fixed(u["natural_min"], 3), fixed(u["natural_max"], 3), fixed(syn_min, 3), fixed(syn_max, 3)});
-      }
-      store.add_results(run, rows);
+      store.add_results(run, stimulus_rows(manifest, model->description(), *data));
       std::cout << "stimuli of " << manifest["units"].size() << " units written to " << f->out << "\n";
-      print_table({"unit", "natural min", "natural max", "synthetic min", "synthetic max"}, table);
+      print_stimulus_summary(manifest);
     });
   });
 

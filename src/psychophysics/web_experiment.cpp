@@ -123,31 +123,39 @@ void SimulateOptions::validate() const {
   if (!(noise >= 0) || !std::isfinite(noise)) throw InvalidArgument("simulate: noise must be >= 0");
 }
 
-void simulate_observers(Store& store, int64_t run_id, const json& manifest, const DesignOptions& design,
-                        const SimulateOptions& o) {
+std::vector<ParticipantAnswers> simulate_answers(const json& manifest, const DesignOptions& design,
+                                                 const SimulateOptions& o, int64_t first_slot) {
   o.validate();
-  const auto first_slot = static_cast<int64_t>(store.participants(run_id).size());
+  std::vector<ParticipantAnswers> out;
   for (int64_t p = 0; p < o.participants; ++p) {
     const int64_t slot = first_slot + p;
-    const int64_t id = store.add_participant(run_id, token_hash(new_token()), slot);
+    ParticipantAnswers a{slot + 1, slot, make_session(manifest, design, slot), {}};
     std::mt19937_64 rng = make_rng(o.seed, static_cast<uint64_t>(slot));
     std::normal_distribution<double> normal;
-    for (const auto& t : make_session(manifest, design, slot)) {
+    for (const auto& t : a.trials) {
       const auto& unit = manifest.at("units")[static_cast<size_t>(t.unit)];
       const double range = std::max(1e-12, unit.at("natural_max").get<double>() - unit.at("natural_min").get<double>());
-      double evidence = 0;  // > 0: left
-      if (t.condition == "none") {
-        evidence = normal(rng);
-      } else {
-        evidence = (t.left_activation - t.right_activation) / range + o.noise * normal(rng);
-      }
+      // Evidence for "left": none (a guess) without references.
+      const double evidence = t.condition == "none" ? normal(rng)
+                                                    : (t.left_activation - t.right_activation) / range + o.noise * normal(rng);
       const double strength = std::abs(evidence) / std::max(o.noise, 0.05);
       const int confidence = strength > 2 ? 3 : strength > 1 ? 2 : 1;
       const double rt_ms = 2000.0 * std::exp(0.4 * normal(rng) - 0.1 * confidence);
       const int choice = evidence > 0 ? 0 : 1;
-      store.add_response(id, t.index, {{"choice", choice}, {"confidence", confidence}, {"rt_ms", std::round(rt_ms)},
-                                       {"correct", choice == t.correct}});
+      a.answers.push_back({{"choice", choice}, {"confidence", confidence}, {"rt_ms", std::round(rt_ms)},
+                           {"correct", choice == t.correct}});
     }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void simulate_observers(Store& store, int64_t run_id, const json& manifest, const DesignOptions& design,
+                        const SimulateOptions& o) {
+  const auto first_slot = static_cast<int64_t>(store.participants(run_id).size());
+  for (const auto& a : simulate_answers(manifest, design, o, first_slot)) {
+    const int64_t id = store.add_participant(run_id, token_hash(new_token()), a.slot);
+    for (size_t i = 0; i < a.answers.size(); ++i) store.add_response(id, static_cast<int64_t>(i), a.answers[i]);
   }
 }
 

@@ -56,8 +56,12 @@ struct SimulateOptions {
   void validate() const;
 };
 
+/// The whole sessions of `options.participants` simulated participants in slots first_slot, ….
+std::vector<ParticipantAnswers> simulate_answers(const nlohmann::json& manifest, const DesignOptions& design,
+                                                 const SimulateOptions& options, int64_t first_slot = 0);
+
 /// Adds `options.participants` simulated participants to the experiment run `run_id` (slots after
-/// the existing ones) and stores their answers to whole sessions, as the server would.
+/// the existing ones) and stores their answers, as the server would.
 void simulate_observers(Store& store, int64_t run_id, const nlohmann::json& manifest, const DesignOptions& design,
                         const SimulateOptions& options);
 
