@@ -10,6 +10,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/report/report.h"
+#include "robustlab/report/server.h"
 
 namespace robustlab::cli {
 
@@ -53,7 +54,8 @@ void add_serve_command(CLI::App& app, Globals& g) {
     apply_globals(g);
     const std::string db = g.db;
     { Store check(db); }  // fails now, with its message, if the database cannot be opened
-    httplib::Server server;
+    const auto server_ptr = make_http_server(HttpServerOptions{.host = f->host, .port = f->port});
+    httplib::Server& server = *server_ptr;
     // Only the report's own pages exist: no file is served from disk, so no path can escape.
     auto page = [db, f](const httplib::Request&, httplib::Response& res) {
       try {
@@ -71,8 +73,7 @@ void add_serve_command(CLI::App& app, Globals& g) {
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (res.status == 404) res.set_content("not found", "text/plain");
     });
-    if (!server.bind_to_port(f->host.c_str(), f->port))
-      throw IoError("serve: cannot listen on " + f->host + ":" + std::to_string(f->port) + " (in use?)");
+    bind_http_server(server, HttpServerOptions{.host = f->host, .port = f->port});
     std::cout << "serving the report of " << db << " at http://" << f->host << ":" << f->port << "/ (Ctrl-C stops)"
               << std::endl;
     static httplib::Server* running = nullptr;

@@ -796,6 +796,31 @@ std::string section_pitfalls(const std::vector<StoredResult>& results) {
   return contour_part(results) + svrt_part(results) + recognition_gap_part(results);
 }
 
+// Per unit of a stimulus set: how far feature visualisation drives the channel past the natural
+// images' extremes (experiment stimuli, the benchmark's psychophysics section).
+std::string feature_vis_units(const std::vector<StoredResult>& results) {
+  static const std::vector<std::string> kMetrics = {"natural_min_activation", "synthetic_min_activation",
+                                                    "natural_max_activation", "synthetic_max_activation"};
+  std::map<std::string, std::map<std::string, double>> units;  // "run · model · layer:channel" -> metric
+  for (const auto& r : results) {
+    if (std::find(kMetrics.begin(), kMetrics.end(), r.row.metric) == kMetrics.end() || !r.row.condition.contains("layer")) continue;
+    const std::string unit = r.row.condition["layer"].get<std::string>() + ":" + std::to_string(r.row.condition["channel"].get<int64_t>());
+    units["run " + std::to_string(r.run_id) + " · " + r.row.model + " · " + unit][r.row.metric] = r.row.value;
+  }
+  if (units.empty()) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, m] : units) {
+    std::vector<std::string> row = {name};
+    for (const auto& metric : kMetrics) row.push_back(m.count(metric) ? num(m.at(metric), 3) : "");
+    rows.push_back(row);
+  }
+  return "<h3>Feature visualisations against the natural extremes of each unit</h3>"
+         "<p>Spatial-mean activation of the channel: the least and most activating natural images of the dataset, "
+         "and the lowest min and highest max of the optimised images.</p>" +
+         table({"run · model · unit", "natural min", "synthetic min", "natural max", "synthetic max"}, rows,
+               "feature_visualization_units.csv");
+}
+
 // The feature-visualisation experiment (experiment analyze): accuracy per condition with its
 // bootstrap interval, beside the means recomputed from Borowski et al.'s published CSVs
 // (../shared/reference/mvh.md §6).
@@ -827,9 +852,19 @@ std::string section_psychophysics(const std::vector<StoredResult>& results) {
                     published == kPublished.end() ? "" : published->second});
   }
   if (rows.empty()) return "";
+  // One bar per run and condition, the interval in the tooltip and the table.
+  std::vector<std::string> labels;
+  std::vector<double> values;
+  for (const auto& [key, c] : cells) {
+    labels.push_back(key.first + " · " + key.second);
+    values.push_back(c.mean);
+  }
   return "<h3>Which query activates the unit more? Accuracy per reference condition (optimized = synthetic)</h3>" +
+         figure(bars(labels, {"accuracy"}, {values}, 1.0, "accuracy (chance 0.5)"),
+                "Mean over participants of each participant's accuracy on the main, non-catch trials.", "") +
          table({"run · observers · data", "condition", "participants", "accuracy", "95% CI", "Borowski et al. 2021"}, rows,
-               "psychophysics.csv");
+               "psychophysics.csv") +
+         feature_vis_units(results);
 }
 
 std::string section_objects(const std::vector<StoredResult>& results) {

@@ -140,7 +140,13 @@ TEST(Report, PsychophysicsSectionShowsConditionsWithIntervalsAndThePaper) {
                           {"humans", "e1.csv", c, "accuracy_ci_low", 0.75, 10},
                           {"humans", "e1.csv", c, "accuracy_ci_high", 0.86, 10},
                           {"humans", "e1.csv", {{"layer", "natural · layer_0"}}, "accuracy", 0.7, 10}});
+  const nlohmann::json unit = {{"layer", "layer3_2"}, {"channel", 1}};
+  store.add_results(run, {{"net", "fmnist", unit, "natural_max_activation", 6.668, 10000},
+                          {"net", "fmnist", unit, "synthetic_max_activation", 9.389, 10}});
   const std::string html = render_html(store);
+  EXPECT_TRUE(has(html, "run 1 · net · layer3_2:1"));
+  EXPECT_TRUE(has(html, "9.389"));
+  EXPECT_TRUE(has(html, "run 1 · humans · e1.csv · optimized"));  // the bar's label
   EXPECT_TRUE(has(html, "id=\"psychophysics\""));
   EXPECT_TRUE(has(html, "run 1 · humans · e1.csv"));
   EXPECT_TRUE(has(html, "[0.750, 0.860]"));
