@@ -1026,3 +1026,44 @@ TEST(CliExperiment, AnalyzeRecomputesConditionAccuraciesFromAPublishedCsv) {
 
 }  // namespace
 }  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliExperiment, BadUnitsAndDatasetsAreNamedInOneLine) {
+  testing::TempDir dir;
+  const std::string base = "experiment stimuli --steps 2 --out " + (dir / "s").string() + " --db " + (dir / "r.db").string() +
+                           " --model " + (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const auto fails_with = [&](const std::string& flags, const std::string& message) {
+    const Output o = run(base + " " + flags);
+    EXPECT_NE(o.code, 0) << flags;
+    EXPECT_NE(o.out.find(message), std::string::npos) << flags << ": " << o.out;
+  };
+  fails_with("--units conv9:0 --limit 400", "unknown layer 'conv9'");
+  fails_with("--units conv2:64 --limit 400", "channel 64 is out of range");
+  fails_with("--units conv2 --limit 400", "is not layer:channel");
+  fails_with("--units conv2:x --limit 400", "no valid channel number");
+  fails_with("--units conv2:0 --limit 100", "too few");
+  fails_with("--limit 400", "--units is required");
+  const Output layers = run(base + " --list-layers");
+  ASSERT_EQ(layers.code, 0) << layers.out;
+  EXPECT_NE(layers.out.find("conv2  [1, 64, 14, 14]"), std::string::npos) << layers.out;
+  const Output missing = run("experiment analyze --stimuli " + (dir / "none").string() + " --db " + (dir / "r.db").string());
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.out.find("does not exist"), std::string::npos) << missing.out;
+  // Simulated observers, then their analysis.
+  ASSERT_EQ(run(base + " --units conv2:0,conv2:1 --limit 400 --batches 2").code, 0);
+  const std::string design = " --stimuli " + (dir / "s").string() + " --main-trials 4 --db " + (dir / "r.db").string();
+  ASSERT_EQ(run("experiment simulate --participants 6 --noise 0.01" + design).code, 0);
+  const Output none = run("experiment analyze --json" + design);
+  EXPECT_NE(none.code, 0);  // no people yet: the simulated run is separate
+  const Output sim = run("--json experiment analyze --simulated" + design);
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  const auto json = nlohmann::json::parse(sim.out);
+  EXPECT_EQ(json.at("natural").at("participants"), 6);
+  EXPECT_EQ(json.at("natural").at("trials"), 24);
+  EXPECT_GT(json.at("natural").at("accuracy").get<double>(), 0.95);
+}
+
+}  // namespace
+}  // namespace robustlab
