@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <csignal>
 #include <thread>
 
 #include "fake_stimuli.h"
@@ -214,6 +217,32 @@ TEST(WebExperiment, SimulatedObserversFillTheRunAndTheAnalysisSeesTheirNoise) {
   EXPECT_LT(noisy.at("natural").mean, 0.8);
   EXPECT_GT(noisy.at("natural").mean, 0.5);
   EXPECT_THROW(simulate_observers(store, 1, manifest, design, SimulateOptions{.participants = 0}), InvalidArgument);
+}
+
+// A full disk while storing (file writes capped with RLIMIT_FSIZE): the answer gets 503 and nothing
+// is stored; once there is room, the participant's retry is stored once.
+TEST(WebExperiment, AFullDiskRefusesTheAnswerAndTheRetryIsStoredOnce) {
+  robustlab::testing::TempDir dir;
+  fakes::fake_manifest(2, 2, 10, dir / "stimuli");
+  Store store(dir / "results.db");
+  Running server(store, dir / "stimuli", DesignOptions{.main_trials = 2, .catch_trials = 0});
+  Browser a(server.client());
+  ASSERT_EQ(a.join(), 200);
+  const json answer = {{"trial", 0}, {"choice", 0}, {"confidence", 2}, {"rt_ms", 700}};
+  std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of killing us
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit full = saved;
+  full.rlim_cur = 0;  // no file may grow
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &full), 0);
+  const int refused = a.answer(answer);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  EXPECT_EQ(refused, 503);
+  EXPECT_TRUE(store.responses(server.experiment().run_id()).empty());
+  EXPECT_EQ(a.get("/api/trial").second["trial"], 0);  // still the same trial
+  EXPECT_EQ(a.answer(answer), 200);
+  EXPECT_EQ(a.answer(answer), 409);
+  EXPECT_EQ(store.responses(server.experiment().run_id()).size(), 1u);
 }
 
 TEST(WebExperiment, RejectsABadSetUp) {
