@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-openmp libblas3 libopencv-dev libsqlite3-dev sqlite3
   libcli11-dev nlohmann-json3-dev libxtensor-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev liblinear-dev libxgboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev liblinear-dev libxgboost-dev libgloo-dev
   chromium curl
   dataset-fashion-mnist
   pybind11-dev python3-dev python3-torch python3-numpy python3-pytest

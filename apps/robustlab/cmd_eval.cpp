@@ -2,6 +2,8 @@
 // corruption benchmark (error per corruption and severity, corrupted on the fly), optionally with
 // test-time adaptation (--adapt).
 #include <cmath>
+#include <numeric>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -9,6 +11,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
+#include "robustlab/distributed/distributed.h"
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/evaluation/selection.h"
 #include "robustlab/evaluation/subsets.h"
@@ -243,6 +246,60 @@ void add_eval_command(CLI::App& app, Globals& g) {
       config["severities"] = f->eval.severities;
       config["frost_textures"] = frost.description();
     }
+    // The clean evaluation: without adaptation, or the whole dataset as one stream (e.g.
+    // ImageNet-R/A/D) adapted batch by batch.
+    auto clean_accuracy = [f](Classifier& model, const DatasetPtr& data, bool show_progress) -> AccuracyResult {
+      if (f->eval.adapt == evaluation::Adapt::kNone)
+        return evaluate_accuracy(model, data, f->batch_size, show_progress ? "eval" : "");
+      const int64_t passes = f->eval.adapt == evaluation::Adapt::kSelfLearning ? f->eval.epochs : 1;
+      std::optional<Progress> progress;
+      if (show_progress) progress.emplace("eval " + f->eval.method(), data->size() * passes);
+      const evaluation::CorruptionError e =
+          evaluation::error_on(model, data, f->eval, nullptr, progress ? &*progress : nullptr);
+      return {e.count - std::llround(e.error * static_cast<double>(e.count)), e.count};
+    };
+    auto report_clean = [f, &g](Store& store, int64_t run, const std::string& dataset, const AccuracyResult& acc) {
+      nlohmann::json condition = nlohmann::json::object();
+      if (f->eval.adapt != evaluation::Adapt::kNone) condition["adapt"] = f->eval.method();
+      store.add_results(run, {{f->model, dataset, condition, "accuracy", acc.accuracy(), acc.total},
+                              {f->model, dataset, condition, "error", acc.error(), acc.total}});
+      if (g.json) {
+        print_json({{"run", run}, {"model", f->model}, {"dataset", dataset}, {"accuracy", acc.accuracy()},
+                    {"error", acc.error()}, {"correct", acc.correct}, {"total", acc.total}});
+      } else {
+        print_table({"model", "dataset", "images", "accuracy", "error"},
+                    {{f->model, dataset, std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
+      }
+    };
+    // Launched on several ranks (torchrun's or Slurm's environment, or robustlab launch): each rank
+    // evaluates its contiguous shard of whole batches; rank 0 alone records the run, with the
+    // numbers a single process gives.
+    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+      if (!f->corruptions.empty() || !f->subset.empty() || f->select != "none")
+        throw InvalidArgument("eval: on several ranks only the clean evaluation is sharded so far (no --corruptions, "
+                              "--subset or --select); run those with one process");
+      if (f->eval.adapt != evaluation::Adapt::kNone && f->eval.adapt != evaluation::Adapt::kBn)
+        throw InvalidArgument("eval: --adapt " + f->eval.method() +
+                              " adapts online, one batch after the other: the stream runs on one rank");
+      distributed::ProcessGroup group(*dist);
+      group.check_same("eval configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
+      ClassifierPtr model = load_classifier(f->model, f->load);
+      const DatasetPtr data = open_dataset(f->data);
+      check_fits(*model, *data);
+      const auto [begin, end] = distributed::contiguous_shard(data->size(), group.rank(), group.world_size(), f->batch_size);
+      std::vector<int64_t> indices(static_cast<size_t>(end - begin));
+      std::iota(indices.begin(), indices.end(), begin);
+      log_info("rank ", group.rank(), " of ", group.world_size(), ": images ", begin, "..", end - 1, " of ", data->name());
+      const AccuracyResult mine = clean_accuracy(*model, std::make_shared<SubsetDataset>(data, indices), group.is_main());
+      const torch::Tensor sums = group.all_reduce_sum(torch::tensor({mine.correct, mine.total}));
+      if (group.is_main()) {
+        record_run(g, "eval", config, [&](Store& store, int64_t run) {
+          report_clean(store, run, data->name(), {sums[0].item<int64_t>(), sums[1].item<int64_t>()});
+        });
+      }
+      group.barrier();  // the other ranks end after rank 0 has stored the run
+      return;
+    }
     if (!f->corruptions.empty() && !f->restart) {  // resume an interrupted run with the same settings
       const Store store(g.db);
       const auto before = interrupted_run(store, "eval", config);
@@ -347,26 +404,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
       }
       log_info("evaluating ", model->description(), " on ", data->name(), " (", data->size(), " images)",
                f->eval.adapt == evaluation::Adapt::kNone ? "" : ", adaptation: " + f->eval.method());
-      AccuracyResult acc;
-      nlohmann::json condition = nlohmann::json::object();
-      if (f->eval.adapt == evaluation::Adapt::kNone) {
-        acc = evaluate_accuracy(*model, data, f->batch_size, "eval");
-      } else {  // the whole dataset as one stream (e.g. ImageNet-R/A/D), adapted batch by batch
-        const int64_t passes = f->eval.adapt == evaluation::Adapt::kSelfLearning ? f->eval.epochs : 1;
-        Progress progress("eval " + f->eval.method(), data->size() * passes);
-        const evaluation::CorruptionError e = evaluation::error_on(*model, data, f->eval, nullptr, &progress);
-        acc = {e.count - std::llround(e.error * static_cast<double>(e.count)), e.count};
-        condition["adapt"] = f->eval.method();
-      }
-      store.add_results(run, {{f->model, data->name(), condition, "accuracy", acc.accuracy(), acc.total},
-                              {f->model, data->name(), condition, "error", acc.error(), acc.total}});
-      if (g.json) {
-        print_json({{"run", run}, {"model", f->model}, {"dataset", data->name()}, {"accuracy", acc.accuracy()},
-                    {"error", acc.error()}, {"correct", acc.correct}, {"total", acc.total}});
-      } else {
-        print_table({"model", "dataset", "images", "accuracy", "error"},
-                    {{f->model, data->name(), std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
-      }
+      report_clean(store, run, data->name(), clean_accuracy(*model, data, true));
     });
   });
 }

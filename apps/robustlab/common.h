@@ -102,5 +102,6 @@ void add_recognition_gap_command(CLI::App& app, Globals& globals);
 void add_stimuli_command(CLI::App& app, Globals& globals);
 void add_pitfalls_command(CLI::App& app, Globals& globals);
 void add_experiment_command(CLI::App& app, Globals& globals);
+void add_launch_command(CLI::App& app, Globals& globals);
 
 }  // namespace robustlab::cli

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   cli::add_stimuli_command(app, globals);
   cli::add_pitfalls_command(app, globals);
   cli::add_experiment_command(app, globals);
+  cli::add_launch_command(app, globals);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

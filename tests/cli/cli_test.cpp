@@ -1067,3 +1067,55 @@ TEST(CliExperiment, BadUnitsAndDatasetsAreNamedInOneLine) {
 
 }  // namespace
 }  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(CliDistributed, TwoAndThreeRanksGiveOneRunWithTheSingleProcessNumbers) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string cli = ROBUSTLAB_CLI;
+  for (const std::string adapt : {"none", "bn"}) {
+    const std::string args = " --json -q eval --model " + model + " --limit 700 --batch-size 64 --adapt " + adapt;
+    const Output single = run("--db " + (dir / (adapt + "1.db")).string() + args);
+    ASSERT_EQ(single.code, 0) << single.out;
+    const auto expected = nlohmann::json::parse(single.out);
+    for (int ranks : {2, 3}) {
+      const std::filesystem::path db = dir / (adapt + std::to_string(ranks) + ".db");
+      const Output o = run("launch --nproc " + std::to_string(ranks) + " -- " + cli + " --db " + db.string() + args);
+      ASSERT_EQ(o.code, 0) << o.out;
+      const auto got = nlohmann::json::parse(o.out);  // only rank 0 prints
+      EXPECT_EQ(got.at("correct"), expected.at("correct")) << adapt << " on " << ranks << " ranks";
+      EXPECT_EQ(got.at("total"), 700);
+      Store store(db);
+      EXPECT_EQ(store.runs().size(), 1u);
+      EXPECT_EQ(store.results().size(), 2u);  // accuracy and error, once
+    }
+  }
+}
+
+TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {
+  testing::TempDir dir;
+  // Rank 1 fails at once; rank 0 would sleep for a minute but is stopped.
+  const auto start = std::chrono::steady_clock::now();
+  const Output failed = run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 60'");
+  EXPECT_NE(failed.code, 0);
+  EXPECT_NE(failed.out.find("rank 1 exited with code 3; the other ranks were stopped"), std::string::npos) << failed.out;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  // Ranks with different settings stop at the start, naming the mismatch.
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const Output mismatch = run("launch --nproc 2 -- sh -c '" + std::string(ROBUSTLAB_CLI) + " --db " + (dir / "m.db").string() +
+                              " eval --model " + model + " --limit $((100 + RANK))'");
+  EXPECT_NE(mismatch.code, 0);
+  EXPECT_NE(mismatch.out.find("runs with a different eval configuration"), std::string::npos) << mismatch.out;
+  const Output incomplete = run("eval --model " + model + " --limit 10 --db " + (dir / "i.db").string(),
+                                "RANK=0 WORLD_SIZE=2 MASTER_PORT=1");
+  EXPECT_NE(incomplete.code, 0);
+  EXPECT_NE(incomplete.out.find("MASTER_ADDR is not set"), std::string::npos) << incomplete.out;
+  const Output online = run("eval --model " + model + " --adapt ent --limit 10 --db " + (dir / "o.db").string(),
+                            "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1");
+  EXPECT_NE(online.out.find("the stream runs on one rank"), std::string::npos) << online.out;
+}
+
+}  // namespace
+}  // namespace robustlab
