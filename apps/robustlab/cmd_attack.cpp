@@ -2,6 +2,7 @@
 // search), the median norm and robust accuracy at chosen eps; every norm goes to the store.
 #include <iostream>
 #include <map>
+#include <numeric>
 
 #include "common.h"
 
@@ -9,6 +10,7 @@
 #include "robustlab/attacks/run.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
+#include "robustlab/distributed/distributed.h"
 
 namespace robustlab::cli {
 
@@ -82,14 +84,90 @@ void add_attack_command(CLI::App& app, Globals& g) {
         }
       }
     }
+    // Summaries of every attack (and the best of them) from the per-sample norms: stored and printed.
+    auto summarize_attacks = [f, &g](Store& store, int64_t run, const std::string& dataset, std::vector<torch::Tensor> all_norms,
+                                     std::vector<std::string> names) {
+      const std::string norm = attacks::to_string(f->spec.fmn.norm);
+      const std::vector<double>& eps = f->epsilons;
+      if (all_norms.size() > 1) {
+        all_norms.push_back(attacks::best_of(all_norms));
+        names.push_back("best");
+      }
+      nlohmann::json out = nlohmann::json::array();
+      std::vector<std::vector<std::string>> summary, curve_rows;
+      for (size_t a = 0; a < names.size(); ++a) {
+        const torch::Tensor& norms = all_norms[a];
+        const int64_t n = norms.size(0);
+        const attacks::NormSummary summary_of = attacks::summarize(norms, eps);
+        const double success = summary_of.success_rate, median = summary_of.median;
+        const std::vector<double>& robust = summary_of.robust_accuracy;
+        const nlohmann::json condition = {{"attack", names[a]}, {"norm", norm}};
+        std::vector<ResultRow> rows = {{f->model, dataset, condition, "success_rate", success, n},
+                                       {f->model, dataset, condition, "median_norm", median, n}};
+        nlohmann::json curve = nlohmann::json::array();
+        for (size_t i = 0; i < eps.size(); ++i) {
+          nlohmann::json c = condition;
+          c["epsilon"] = eps[i];
+          rows.push_back({f->model, dataset, c, "robust_accuracy", robust[i], n});
+          curve.push_back({{"epsilon", eps[i]}, {"robust_accuracy", robust[i]}});
+          curve_rows.push_back({names[a], fixed(eps[i], 4), fixed(robust[i], 4)});
+        }
+        store.add_results(run, rows);
+        out.push_back({{"attack", names[a]}, {"norm", norm}, {"images", n}, {"success_rate", success},
+                       {"median_norm", std::isfinite(median) ? nlohmann::json(median) : nlohmann::json("inf")},
+                       {"robust_accuracy", curve}});
+        summary.push_back({names[a] + "-" + norm, std::to_string(n), fixed(success, 4), fixed(median, 4)});
+      }
+      if (g.json) {
+        print_json({{"run", run}, {"attacks", out}});
+        return;
+      }
+      print_table({"attack", "images", "success", "median norm"}, summary);
+      if (!curve_rows.empty()) {
+        std::cout << "\n";
+        print_table({"attack", "eps", "robust accuracy"}, curve_rows);
+      }
+    };
+    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+      // Launched on several ranks: each attacks its contiguous shard of whole batches; the per-sample
+      // norms are gathered in dataset order and rank 0 alone records the run.
+      distributed::ProcessGroup group(*dist);
+      group.check_same("attack configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
+      const ClassifierPtr model = load_classifier(f->model, f->load);
+      const DatasetPtr data = open_dataset(f->data);
+      check_fits(*model, *data);
+      const auto [begin, end] = distributed::contiguous_shard(data->size(), group.rank(), group.world_size(), f->batch_size);
+      std::vector<int64_t> indices(static_cast<size_t>(end - begin));
+      std::iota(indices.begin(), indices.end(), begin);
+      const auto shard = std::make_shared<SubsetDataset>(data, indices);
+      std::vector<torch::Tensor> all_norms;
+      for (const auto& name : f->attacks) {
+        attacks::AttackSpec spec = f->spec;
+        spec.attack = name;
+        all_norms.push_back(group.all_gather(attacks::attack_dataset(*model, shard, spec, f->batch_size).to(torch::kFloat64)));
+      }
+      if (group.is_main()) {
+        record_run(g, "attack", config, [&](Store& store, int64_t run) {
+          const std::string norm = attacks::to_string(f->spec.fmn.norm);
+          for (size_t a = 0; a < f->attacks.size(); ++a) {
+            std::vector<ResultRow> rows;
+            for (int64_t i = 0; i < all_norms[a].size(0); ++i)
+              rows.push_back({f->model, data->name(), {{"attack", f->attacks[a]}, {"norm", norm}, {"sample", i}}, "min_norm",
+                              all_norms[a][i].item<double>(), 1});
+            store.add_results(run, rows);
+          }
+          summarize_attacks(store, run, data->name(), all_norms, f->attacks);
+        });
+      }
+      group.barrier();
+      return;
+    }
     record_run(g, "attack", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
       const std::string norm = attacks::to_string(f->spec.fmn.norm);
-      const std::vector<double>& eps = f->epsilons;
       std::vector<torch::Tensor> all_norms;
-      std::vector<std::string> names = f->attacks;
       for (const auto& name : f->attacks) {
         attacks::AttackSpec spec = f->spec;
         spec.attack = name;
@@ -111,44 +189,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
             },
             done[name]));
       }
-      if (all_norms.size() > 1) {
-        all_norms.push_back(attacks::best_of(all_norms));
-        names.push_back("best");
-      }
-      nlohmann::json out = nlohmann::json::array();
-      std::vector<std::vector<std::string>> summary, curve_rows;
-      for (size_t a = 0; a < names.size(); ++a) {
-        const torch::Tensor& norms = all_norms[a];
-        const int64_t n = norms.size(0);
-        const attacks::NormSummary summary_of = attacks::summarize(norms, eps);
-        const double success = summary_of.success_rate, median = summary_of.median;
-        const std::vector<double>& robust = summary_of.robust_accuracy;
-        const nlohmann::json condition = {{"attack", names[a]}, {"norm", norm}};
-        std::vector<ResultRow> rows = {{f->model, data->name(), condition, "success_rate", success, n},
-                                       {f->model, data->name(), condition, "median_norm", median, n}};
-        nlohmann::json curve = nlohmann::json::array();
-        for (size_t i = 0; i < eps.size(); ++i) {
-          nlohmann::json c = condition;
-          c["epsilon"] = eps[i];
-          rows.push_back({f->model, data->name(), c, "robust_accuracy", robust[i], n});
-          curve.push_back({{"epsilon", eps[i]}, {"robust_accuracy", robust[i]}});
-          curve_rows.push_back({names[a], fixed(eps[i], 4), fixed(robust[i], 4)});
-        }
-        store.add_results(run, rows);
-        out.push_back({{"attack", names[a]}, {"norm", norm}, {"images", n}, {"success_rate", success},
-                       {"median_norm", std::isfinite(median) ? nlohmann::json(median) : nlohmann::json("inf")},
-                       {"robust_accuracy", curve}});
-        summary.push_back({names[a] + "-" + norm, std::to_string(n), fixed(success, 4), fixed(median, 4)});
-      }
-      if (g.json) {
-        print_json({{"run", run}, {"attacks", out}});
-        return;
-      }
-      print_table({"attack", "images", "success", "median norm"}, summary);
-      if (!curve_rows.empty()) {
-        std::cout << "\n";
-        print_table({"attack", "eps", "robust accuracy"}, curve_rows);
-      }
+      summarize_attacks(store, run, data->name(), all_norms, f->attacks);
     });
   });
 }

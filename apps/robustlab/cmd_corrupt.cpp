@@ -1,10 +1,15 @@
 // robustlab corrupt: a corrupted copy of an image folder (or image) in the ImageNet-C layout.
+#include <array>
+#include <optional>
+#include <tuple>
+
 #include "common.h"
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/corruptions/folder.h"
+#include "robustlab/distributed/distributed.h"
 
 namespace robustlab::cli {
 
@@ -61,14 +66,45 @@ void add_corrupt_command(CLI::App& app, Globals& g) {
                              {"resize", f->job.transform.resize}, {"crop", f->job.transform.crop},
                              {"format", f->job.png ? "png" : "jpeg"}, {"jpeg_quality", f->job.jpeg_quality},
                              {"variant", f->variant},           {"frost_textures", frost.description()}};
+    // Launched on several ranks: each writes the outputs of its contiguous shard of the sorted
+    // images (disjoint files, the bytes a single process writes); rank 0 records the run with the
+    // summed counts.
+    std::optional<distributed::ProcessGroup> group;
+    std::array<int64_t, 5> shard_sums{};
+    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+      group.emplace(*dist);
+      group->check_same("corrupt configuration (flags or seed)", config.dump() + " seed " + std::to_string(g.seed));
+      const auto n = static_cast<int64_t>(corruptions::list_images(f->job.input).size());
+      std::tie(f->job.first, f->job.last) = distributed::contiguous_shard(n, group->rank(), group->world_size());
+      corruptions::FolderReport mine;
+      if (f->job.last > f->job.first) mine = corruptions::corrupt_folder(f->job);
+      const torch::Tensor sums = group->all_reduce_sum(torch::tensor(
+          {mine.images, mine.written, mine.existing, static_cast<int64_t>(mine.unreadable.size()),
+           static_cast<int64_t>(mine.too_small.size())}));
+      if (!group->is_main()) {
+        group->barrier();
+        return;
+      }
+      shard_sums = {sums[0].item<int64_t>(), sums[1].item<int64_t>(), sums[2].item<int64_t>(), sums[3].item<int64_t>(),
+                    sums[4].item<int64_t>()};
+    }
     record_run(g, "corrupt", config, [&](Store& store, int64_t run) {
       const auto files = corruptions::list_images(f->job.input);
       const int64_t total = static_cast<int64_t>(files.size() * f->job.corruptions.size() * f->job.severities.size());
       log_info("corrupting ", files.size(), " images x ", f->job.corruptions.size(), " corruptions x ",
                f->job.severities.size(), " severities into ", f->job.output.string());
-      Progress progress("corrupt", total);
-      const auto report = corruptions::corrupt_folder(f->job, [&](int64_t n) { progress.advance(n); });
-      progress.finish();
+      corruptions::FolderReport report;
+      if (group) {  // the shards are written; the counts are the ranks' sums
+        report.images = shard_sums[0];
+        report.written = shard_sums[1];
+        report.existing = shard_sums[2];
+        report.unreadable.resize(static_cast<size_t>(shard_sums[3]), "(logged by its rank)");
+        report.too_small.resize(static_cast<size_t>(shard_sums[4]), "(logged by its rank)");
+      } else {
+        Progress progress("corrupt", total);
+        report = corruptions::corrupt_folder(f->job, [&](int64_t n) { progress.advance(n); });
+        progress.finish();
+      }
       const std::string dataset = f->job.input.string();
       const nlohmann::json condition = {{"frost_textures", frost.description()}};
       store.add_results(run, {{"", dataset, condition, "images", static_cast<double>(report.images), report.images},
@@ -93,6 +129,7 @@ void add_corrupt_command(CLI::App& app, Globals& g) {
                       f->job.output.string()}});
       }
     });
+    if (group) group->barrier();
   });
 }
 

@@ -64,6 +64,8 @@ void FolderJob::validate() const {
   if (jpeg_quality < 1 || jpeg_quality > 100)
     throw InvalidArgument("corrupt: --jpeg-quality must be in 1..100, got " + std::to_string(jpeg_quality));
   transform.validate();
+  if (first < 0 || (last >= 0 && last < first))
+    throw InvalidArgument("corrupt: the image range [" + std::to_string(first) + ", " + std::to_string(last) + ") is empty or negative");
 }
 
 std::vector<fs::path> list_images(const fs::path& input) {
@@ -79,7 +81,10 @@ std::vector<fs::path> list_images(const fs::path& input) {
 
 FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64_t)>& progress) {
   job.validate();
-  const std::vector<fs::path> files = list_images(job.input);
+  std::vector<fs::path> files = list_images(job.input);
+  const auto count = static_cast<int64_t>(files.size());
+  files = std::vector<fs::path>(files.begin() + std::min(job.first, count),
+                                files.begin() + (job.last < 0 ? count : std::min(job.last, count)));
   std::error_code ec;
   fs::create_directories(job.output, ec);
   if (ec || !fs::is_directory(job.output))

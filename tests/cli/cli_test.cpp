@@ -1094,6 +1094,46 @@ TEST(CliDistributed, TwoAndThreeRanksGiveOneRunWithTheSingleProcessNumbers) {
   }
 }
 
+std::map<std::string, double> stored_norms(const std::filesystem::path& db) {
+  std::map<std::string, double> out;
+  for (const auto& r : Store(db).results({.metric = "min_norm"})) out[r.row.condition.dump()] = r.row.value;
+  return out;
+}
+
+std::map<std::string, std::string> file_contents(const std::filesystem::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& path : files_under(root)) out[std::filesystem::relative(path, root).string()] = read_file(path);
+  return out;
+}
+
+TEST(CliDistributed, ShardedAttackAndCorruptEqualOneProcess) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string cli = ROBUSTLAB_CLI;
+  const std::string attack = " -q attack --model " + model + " --limit 20 --batch-size 8 --steps 10 --attack fmn,ddn";
+  ASSERT_EQ(run("--db " + (dir / "a1.db").string() + attack).code, 0);
+  const Output two = run("launch --nproc 2 -- " + cli + " --db " + (dir / "a2.db").string() + attack);
+  ASSERT_EQ(two.code, 0) << two.out;
+  const auto single = stored_norms(dir / "a1.db");
+  EXPECT_EQ(single.size(), 40u);
+  EXPECT_EQ(stored_norms(dir / "a2.db"), single);  // every per-sample norm, bit for bit
+  EXPECT_EQ(Store(dir / "a2.db").runs().size(), 1u);
+
+  ASSERT_EQ(run("-q --db " + (dir / "s.db").string() + " stimuli svrt --problems 1 --samples 8 --output " +
+                (dir / "images").string()).code, 0);
+  const std::string corrupt = " -q corrupt --input " + (dir / "images").string() +
+                              " --corruptions gaussian_noise,glass_blur --severities 2 --resize 0 --crop 0 --output ";
+  ASSERT_EQ(run("--db " + (dir / "c1.db").string() + corrupt + (dir / "c1").string()).code, 0);
+  const Output three = run("launch --nproc 3 -- " + cli + " --db " + (dir / "c3.db").string() + corrupt + (dir / "c3").string());
+  ASSERT_EQ(three.code, 0) << three.out;
+  const auto expected = file_contents(dir / "c1");
+  EXPECT_EQ(expected.size(), 16u);
+  EXPECT_EQ(file_contents(dir / "c3"), expected);  // the same files, byte for byte
+  Store store(dir / "c3.db");
+  EXPECT_EQ(store.runs().size(), 1u);
+  EXPECT_EQ(store.results({.metric = "written"}).at(0).row.value, 16.0);
+}
+
 TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {
   testing::TempDir dir;
   // Rank 1 fails at once; rank 0 would sleep for a minute but is stopped.

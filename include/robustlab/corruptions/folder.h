@@ -27,11 +27,14 @@ struct FolderJob {
   bool strict = false;                         ///< stop at the first unreadable image
   uint64_t seed = 0;
   Options options;
+  /// Only the images at positions [first, last) of the sorted list (a rank's shard; -1: to the
+  /// end). An image's output depends on its path alone, so shards write disjoint, identical files.
+  int64_t first = 0, last = -1;
   void validate() const;
 };
 
 struct FolderReport {
-  int64_t images = 0;            ///< input images found
+  int64_t images = 0;            ///< input images found (in the job's range)
   int64_t written = 0;           ///< output files written by this run
   int64_t existing = 0;          ///< outputs already there (skipped: resumed)
   std::vector<std::string> unreadable;  ///< input images that could not be decoded (skipped)
