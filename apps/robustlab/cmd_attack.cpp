@@ -71,7 +71,9 @@ void add_attack_command(CLI::App& app, Globals& g) {
                              {"batch_size", f->batch_size}};
     // Resume an interrupted run with the same settings: the per-sample norms it stored, per attack.
     std::map<std::string, std::map<int64_t, double>> done;
-    if (!f->restart) {
+    const auto dist = distributed::options_from_environment();
+    const bool sharded = dist && dist->world_size > 1;
+    if (!f->restart && !sharded) {  // (a sharded run attacks every sample: it does not resume yet)
       const Store store(g.db);
       if (const auto before = interrupted_run(store, "attack", config)) {
         const auto stored = store.results({.run_id = before->id, .metric = "min_norm"});
@@ -128,7 +130,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
         print_table({"attack", "eps", "robust accuracy"}, curve_rows);
       }
     };
-    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+    if (sharded) {
       // Launched on several ranks: each attacks its contiguous shard of whole batches; the per-sample
       // norms are gathered in dataset order and rank 0 alone records the run.
       distributed::ProcessGroup group(*dist);

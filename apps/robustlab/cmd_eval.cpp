@@ -2,8 +2,8 @@
 // corruption benchmark (error per corruption and severity, corrupted on the fly), optionally with
 // test-time adaptation (--adapt).
 #include <cmath>
-#include <numeric>
 #include <optional>
+#include <tuple>
 #include <iostream>
 #include <sstream>
 
@@ -249,6 +249,10 @@ void add_eval_command(CLI::App& app, Globals& g) {
     // The clean evaluation: without adaptation, or the whole dataset as one stream (e.g.
     // ImageNet-R/A/D) adapted batch by batch.
     auto clean_accuracy = [f](Classifier& model, const DatasetPtr& data, bool show_progress) -> AccuracyResult {
+      if (f->eval.combine) {  // sharded
+        const evaluation::CorruptionError e = f->eval.combine(evaluation::error_on(model, data, f->eval));
+        return {e.count - std::llround(e.error * static_cast<double>(e.count)), e.count};
+      }
       if (f->eval.adapt == evaluation::Adapt::kNone)
         return evaluate_accuracy(model, data, f->batch_size, show_progress ? "eval" : "");
       const int64_t passes = f->eval.adapt == evaluation::Adapt::kSelfLearning ? f->eval.epochs : 1;
@@ -271,35 +275,39 @@ void add_eval_command(CLI::App& app, Globals& g) {
                     {{f->model, dataset, std::to_string(acc.total), fixed(acc.accuracy(), 4), fixed(acc.error(), 4)}});
       }
     };
-    // Launched on several ranks (torchrun's or Slurm's environment, or robustlab launch): each rank
-    // evaluates its contiguous shard of whole batches; rank 0 alone records the run, with the
-    // numbers a single process gives.
+    // Launched on several ranks (torchrun's or Slurm's environment, or robustlab launch): every
+    // condition is split into contiguous shards of whole batches, each rank evaluates its shard, the
+    // errors are summed over ranks, and rank 0 alone records the run with the numbers of a single
+    // process. Online adaptation is one stream and stays on one rank.
+    std::optional<distributed::ProcessGroup> group;
     if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
-      if (!f->corruptions.empty() || !f->subset.empty() || f->select != "none")
-        throw InvalidArgument("eval: on several ranks only the clean evaluation is sharded so far (no --corruptions, "
-                              "--subset or --select); run those with one process");
-      if (f->eval.adapt != evaluation::Adapt::kNone && f->eval.adapt != evaluation::Adapt::kBn)
-        throw InvalidArgument("eval: --adapt " + f->eval.method() +
+      if (f->eval.adapt == evaluation::Adapt::kSelfLearning || f->eval.protocol != evaluation::Protocol::kResetEachShift ||
+          f->eval.window > 1)
+        throw InvalidArgument("eval: --adapt " + f->eval.method() + " under " + to_string(f->eval.protocol) +
                               " adapts online, one batch after the other: the stream runs on one rank");
-      distributed::ProcessGroup group(*dist);
-      group.check_same("eval configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
-      ClassifierPtr model = load_classifier(f->model, f->load);
-      const DatasetPtr data = open_dataset(f->data);
-      check_fits(*model, *data);
-      const auto [begin, end] = distributed::contiguous_shard(data->size(), group.rank(), group.world_size(), f->batch_size);
-      std::vector<int64_t> indices(static_cast<size_t>(end - begin));
-      std::iota(indices.begin(), indices.end(), begin);
-      log_info("rank ", group.rank(), " of ", group.world_size(), ": images ", begin, "..", end - 1, " of ", data->name());
-      const AccuracyResult mine = clean_accuracy(*model, std::make_shared<SubsetDataset>(data, indices), group.is_main());
-      const torch::Tensor sums = group.all_reduce_sum(torch::tensor({mine.correct, mine.total}));
-      if (group.is_main()) {
-        record_run(g, "eval", config, [&](Store& store, int64_t run) {
-          report_clean(store, run, data->name(), {sums[0].item<int64_t>(), sums[1].item<int64_t>()});
-        });
-      }
-      group.barrier();  // the other ranks end after rank 0 has stored the run
-      return;
+      group.emplace(*dist);
+      group->check_same("eval configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
+      // Rank 0 creates the database before the others read it (to resume): a new SQLite file must
+      // not be set up by several processes at once.
+      if (group->is_main()) Store{g.db};
+      group->barrier();
+      f->eval.combine = [&group](const evaluation::CorruptionError& e) {
+        const int64_t wrong = std::llround(e.error * static_cast<double>(e.count));
+        const torch::Tensor sums = group->all_reduce_sum(torch::tensor({wrong, e.count}));
+        const int64_t all = sums[1].item<int64_t>();
+        return evaluation::CorruptionError{e.corruption, e.severity,
+                                           all > 0 ? static_cast<double>(sums[0].item<int64_t>()) / static_cast<double>(all) : 0.0,
+                                           all};
+      };
     }
+    // This rank's share of every condition (all of it on one process).
+    auto shard = [&group, f](const DatasetPtr& data) {
+      if (!group) return;
+      std::tie(f->eval.first, f->eval.last) =
+          distributed::contiguous_shard(data->size(), group->rank(), group->world_size(), f->batch_size);
+      log_info("rank ", group->rank(), " of ", group->world_size(), ": images ", f->eval.first, "..", f->eval.last - 1,
+               " of every condition");
+    };
     if (!f->corruptions.empty() && !f->restart) {  // resume an interrupted run with the same settings
       const Store store(g.db);
       const auto before = interrupted_run(store, "eval", config);
@@ -316,12 +324,13 @@ void add_eval_command(CLI::App& app, Globals& g) {
         }
       }
     }
-    record_run(g, "eval", config, [&](Store& store, int64_t run) {
+    record_run_ranked(g, !group || group->is_main(), "eval", config, [&](Store& store, int64_t run) {
       ClassifierPtr model = load_classifier(f->model, f->load);
       if (!f->subset.empty())
         model = std::make_shared<evaluation::SubsetClassifier>(model, evaluation::parse_subset(f->subset));
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
+      shard(data);
       if (!f->corruptions.empty()) {
         const std::string corrupted_name = f->corrupted_dir.empty() ? data->name() : f->corrupted_dir;
         log_info("corruption benchmark of ", model->description(), " on ", data->name(), " (", data->size(),
@@ -406,6 +415,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
                f->eval.adapt == evaluation::Adapt::kNone ? "" : ", adaptation: " + f->eval.method());
       report_clean(store, run, data->name(), clean_accuracy(*model, data, true));
     });
+    if (group) group->barrier();  // every rank ends after rank 0 has stored the run
   });
 }
 

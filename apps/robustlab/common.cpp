@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "robustlab/core/error.h"
@@ -83,6 +84,25 @@ void record_run(const Globals& g, const std::string& command, nlohmann::json con
     throw;
   }
   store.finish_run(run, RunStatus::kCompleted);
+}
+
+void record_run_ranked(const Globals& g, bool main_rank, const std::string& command, nlohmann::json config,
+                       const std::function<void(Store&, int64_t)>& body) {
+  if (main_rank) {
+    record_run(g, command, std::move(config), body);
+    return;
+  }
+  Store scratch(":memory:");
+  const int64_t run = scratch.begin_run(command, config, g.seed);
+  std::ostringstream discard;
+  std::streambuf* const saved = std::cout.rdbuf(discard.rdbuf());
+  try {
+    body(scratch, run);
+  } catch (...) {
+    std::cout.rdbuf(saved);
+    throw;
+  }
+  std::cout.rdbuf(saved);
 }
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {

@@ -48,6 +48,12 @@ void add_load_flags(CLI::App& cmd, LoadOptions& options);
 void record_run(const Globals& globals, const std::string& command, nlohmann::json config,
                 const std::function<void(Store&, int64_t)>& body);
 
+/// record_run for one rank of a command launched on several: rank 0 (`main_rank`) records the run;
+/// the other ranks run the same body against a scratch store in memory with standard output
+/// silenced, so that every rank takes part in the same collectives and only rank 0 writes and prints.
+void record_run_ranked(const Globals& globals, bool main_rank, const std::string& command, nlohmann::json config,
+                       const std::function<void(Store&, int64_t)>& body);
+
 /// The newest run of `command` whose configuration equals `config` (ignoring argv, threads and
 /// resumed_from) and that did not complete — an interrupted run that this one can resume.
 std::optional<RunRecord> interrupted_run(const Store& store, const std::string& command, const nlohmann::json& config);

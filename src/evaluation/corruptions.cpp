@@ -151,6 +151,12 @@ void CorruptionEvalOptions::validate() const {
   if (adapt == Adapt::kSelfLearning) self_learning.validate();
   if (!(dirichlet >= 0) || !std::isfinite(dirichlet))
     throw InvalidArgument("the Dirichlet concentration must be >= 0, got " + std::to_string(dirichlet));
+  if (first < 0 || (last >= 0 && last < first))
+    throw InvalidArgument("the image range [" + std::to_string(first) + ", " + std::to_string(last) + ") is negative or empty");
+  if ((combine || first > 0 || last >= 0) &&
+      (adapt == Adapt::kSelfLearning || protocol != Protocol::kResetEachShift || window > 1))
+    throw InvalidArgument(method() + " under " + to_string(protocol) +
+                          " adapts along one stream: it runs on one rank (sharding takes none, bn or lame, reset-each-shift)");
   if (!done.empty() && !resumable())
     throw InvalidArgument("a " + to_string(protocol) + " " + method() +
                           " stream cannot resume: its state depends on every earlier condition");
@@ -206,10 +212,12 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
     predictor = own.get();
   }
   int64_t wrong = 0;
-  const int64_t n = data->size();
+  const int64_t first = std::min(options.first, data->size());
+  const int64_t end = options.last < 0 ? data->size() : std::min(options.last, data->size());
+  const int64_t n = end - first;
   auto batch_at = [&](int64_t start) {
     std::vector<int64_t> indices;
-    for (int64_t i = start; i < std::min(n, start + options.batch_size); ++i) indices.push_back(i);
+    for (int64_t i = start; i < std::min(end, start + options.batch_size); ++i) indices.push_back(i);
     if (progress) progress->advance(static_cast<int64_t>(indices.size()));
     return data->get_batch(indices);
   };
@@ -217,8 +225,8 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   // adapt; the errors are those of the last pass, each batch still predicted before its update.
   const int64_t passes = predictor->learner() ? options.epochs : 1;
   for (int64_t pass = 1; pass < passes; ++pass)
-    for (int64_t start = 0; start < n; start += options.batch_size) predictor->predict(batch_at(start).x);
-  for (int64_t start = 0; start < n; start += options.batch_size) {
+    for (int64_t start = first; start < end; start += options.batch_size) predictor->predict(batch_at(start).x);
+  for (int64_t start = first; start < end; start += options.batch_size) {
     const Batch batch = batch_at(start);
     wrong += predictor->predict(batch.x).argmax(1).ne(batch.y).sum().item<int64_t>();
   }
@@ -300,6 +308,8 @@ std::vector<CorruptionError> run_conditions(
   StreamPredictor predictor(model, options);
   adaptation::SelfLearner* learner = predictor.learner();
   if (learner && learner->needs_fisher()) learner->estimate_fisher(source_batches(clean, options));
+  // A shard's error as the error over every rank's images (resumed conditions are already).
+  auto combined = [&](const CorruptionError& e) { return options.combine ? options.combine(e) : e; };
   auto record = [&](const CorruptionError& e) {
     results.push_back(e);
     if (on_result) on_result(e);
@@ -312,7 +322,7 @@ std::vector<CorruptionError> run_conditions(
   };
   if (clean && options.measure_clean) {
     const CorruptionError* before = measured("clean", 0);
-    record(before ? *before : error_on(model, clean, options, &predictor));
+    record(before ? *before : combined(error_on(model, clean, options, &predictor)));
   }
   std::vector<int64_t> order;  // the correlated protocol's order of the current condition
   if (options.protocol == Protocol::kMixed) {
@@ -343,7 +353,7 @@ std::vector<CorruptionError> run_conditions(
       if (learner && learner->stopped()) log_warning(name, " severity ", severity, ": ", learner->reason());
       e.corruption = name;
       e.severity = severity;
-      record(e);
+      record(combined(e));
     }
   return results;
 }

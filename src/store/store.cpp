@@ -189,7 +189,8 @@ Store::Store(const fs::path& path) : path_(path) {
                           ", this robustlab reads version " + std::to_string(kSchemaVersion));
       }
     } else {
-      exec("INSERT INTO meta(key, value) VALUES ('schema_version', '" + std::to_string(kSchemaVersion) + "');");
+      // OR IGNORE: another process creating the same new database may have inserted it first.
+      exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '" + std::to_string(kSchemaVersion) + "');");
     }
   } catch (const IoError& e) {
     sqlite3_close(db_);

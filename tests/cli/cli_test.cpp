@@ -1076,20 +1076,29 @@ TEST(CliDistributed, TwoAndThreeRanksGiveOneRunWithTheSingleProcessNumbers) {
   const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
   const std::string cli = ROBUSTLAB_CLI;
   for (const std::string adapt : {"none", "bn"}) {
-    const std::string args = " --json -q eval --model " + model + " --limit 700 --batch-size 64 --adapt " + adapt;
-    const Output single = run("--db " + (dir / (adapt + "1.db")).string() + args);
-    ASSERT_EQ(single.code, 0) << single.out;
-    const auto expected = nlohmann::json::parse(single.out);
-    for (int ranks : {2, 3}) {
-      const std::filesystem::path db = dir / (adapt + std::to_string(ranks) + ".db");
-      const Output o = run("launch --nproc " + std::to_string(ranks) + " -- " + cli + " --db " + db.string() + args);
-      ASSERT_EQ(o.code, 0) << o.out;
-      const auto got = nlohmann::json::parse(o.out);  // only rank 0 prints
-      EXPECT_EQ(got.at("correct"), expected.at("correct")) << adapt << " on " << ranks << " ranks";
-      EXPECT_EQ(got.at("total"), 700);
-      Store store(db);
-      EXPECT_EQ(store.runs().size(), 1u);
-      EXPECT_EQ(store.results().size(), 2u);  // accuracy and error, once
+    for (const std::string corruptions : {"", " --corruptions gaussian_noise,fog --severities 1,3"}) {
+      const std::string args = " --json -q eval --model " + model + " --limit 300 --batch-size 64 --adapt " + adapt + corruptions;
+      const std::string name = adapt + (corruptions.empty() ? "-clean" : "-c");
+      const Output single = run("--db " + (dir / (name + "1.db")).string() + args);
+      ASSERT_EQ(single.code, 0) << single.out;
+      auto expected = nlohmann::json::parse(single.out);
+      const size_t rows = Store(dir / (name + "1.db")).results().size();
+      for (int ranks : {2, 3}) {
+        const std::filesystem::path db = dir / (name + std::to_string(ranks) + ".db");
+        const Output o = run("launch --nproc " + std::to_string(ranks) + " -- " + cli + " --db " + db.string() + args);
+        ASSERT_EQ(o.code, 0) << o.out;
+        const auto got = nlohmann::json::parse(o.out);  // only rank 0 prints
+        if (corruptions.empty()) {
+          EXPECT_EQ(got.at("correct"), expected.at("correct")) << name << " on " << ranks << " ranks";
+          EXPECT_EQ(got.at("total"), 300);
+        } else {
+          EXPECT_EQ(got.at("errors"), expected.at("errors")) << name << " on " << ranks << " ranks";
+          EXPECT_EQ(got.at("mce"), expected.at("mce"));
+        }
+        Store store(db);
+        EXPECT_EQ(store.runs().size(), 1u);
+        EXPECT_EQ(store.results().size(), rows);  // the same rows, once
+      }
     }
   }
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 
@@ -38,6 +41,34 @@ TEST(Store, RecordsRunsAndResults) {
   EXPECT_DOUBLE_EQ(all[1].row.value, 0.25);
   EXPECT_EQ(store.results({.metric = "error"}).size(), 1u);
   EXPECT_EQ(store.results({.command = "train"}).size(), 0u);
+}
+
+// Several processes (the ranks of a launched run) open the same new database at once: each must
+// find a valid schema, none may fail on the other's half-made one.
+TEST(Store, ManyProcessesCreatingOneNewDatabaseAtOnce) {
+  for (int round = 0; round < 10; ++round) {
+    testing::TempDir dir;
+    std::vector<pid_t> children;
+    for (int p = 0; p < 8; ++p) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        try {
+          Store store(dir / "new.db");
+          _exit(0);
+        } catch (...) {
+          _exit(1);
+        }
+      }
+      children.push_back(pid);
+    }
+    int failures = 0;
+    for (pid_t pid : children) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      failures += WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    }
+    EXPECT_EQ(failures, 0) << "round " << round;
+  }
 }
 
 TEST(Store, FailedRunKeepsItsMessageAndRefusesMoreResults) {

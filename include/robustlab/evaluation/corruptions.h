@@ -80,6 +80,13 @@ struct CorruptionEvalOptions {
   /// evaluated again, and are returned (and passed to on_result) with these errors. Not possible
   /// with continual self-learning or the mixed and correlated streams, whose state depends on them.
   std::vector<CorruptionError> done;
+  /// Sharded evaluation (one rank's share): only images [first, last) of every condition are
+  /// evaluated (-1: to the end; whole batches, so each batch is the one a single process sees), and
+  /// `combine` turns a condition's error over the shard into the error over every rank's images (an
+  /// all-reduce) before on_result sees it and it is returned. Only for per-batch methods (none, bn,
+  /// lame) under reset-each-shift.
+  int64_t first = 0, last = -1;
+  std::function<CorruptionError(const CorruptionError&)> combine;
   /// "none", "bn", "ent", "hard-pl", "soft-pl" or "rpl": sets `adapt` (and the self-learning
   /// loss); throws InvalidArgument for other names.
   void set_method(const std::string& name);
