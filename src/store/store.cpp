@@ -8,6 +8,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <thread>
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/environment.h"
@@ -176,7 +177,18 @@ Store::Store(const fs::path& path) : path_(path) {
   }
   sqlite3_busy_timeout(db_, 10000);
   try {
-    exec("PRAGMA journal_mode=WAL;");
+    // Switching a new database to WAL needs an exclusive lock, and SQLite does not wait for it
+    // through the busy handler: when several processes create the database at once, retry.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        exec("PRAGMA journal_mode=WAL;");
+        break;
+      } catch (const IoError&) {
+        const int code = sqlite3_errcode(db_);
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 200) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     exec("PRAGMA foreign_keys=ON;");
     exec(kSchema);
     Statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");

@@ -1,5 +1,7 @@
 // The corruption benchmark loop and the CE/mCE arithmetic.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <torch/torch.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -98,6 +100,57 @@ TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
   options.set_method("rpl");
   options.protocol = Protocol::kContinual;
   EXPECT_THROW(options.validate(), InvalidArgument);  // continual adaptation cannot skip conditions
+}
+
+// A rank's share: only images [first, last) of every condition are classified, and `combine`
+// (here: adding the other "ranks'" counts, as an all-reduce would) gives what on_result sees.
+TEST(CorruptionBenchmark, ShardsEvaluateTheirImagesAndCombineTheErrors) {
+  std::vector<int64_t> seen_rows;
+  testing::FunctionClassifier model(
+      [&](const torch::Tensor& x) {
+        seen_rows.push_back(x.size(0));
+        // Class 1 wherever the mean pixel is above 0.5.
+        const torch::Tensor bright = x.mean({1, 2, 3}).gt(0.5).to(torch::kFloat32);
+        return torch::stack({1 - bright, bright}, 1);
+      },
+      2);
+  auto data = std::make_shared<TensorDataset>(torch::rand({10, 1, 8, 8}), torch::arange(10) % 2,
+                                              std::vector<std::string>{"a", "b"}, "toy");
+  CorruptionEvalOptions whole;
+  whole.corruptions = {"contrast"};
+  whole.severities = {3};
+  whole.batch_size = 4;
+  const auto expected = evaluate_corruptions(model, data, whole);
+  // Three shards of whole batches: [0, 4), [4, 8), [8, 10); each one's wrong counts summed.
+  std::map<std::string, std::pair<int64_t, int64_t>> sums;  // condition -> (wrong, count)
+  for (auto [first, last] : std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 8}, {8, -1}}) {
+    CorruptionEvalOptions shard = whole;
+    shard.first = first;
+    shard.last = last;
+    seen_rows.clear();
+    for (const auto& e : evaluate_corruptions(model, data, shard)) {
+      auto& s = sums[e.corruption];
+      s.first += std::llround(e.error * static_cast<double>(e.count));
+      s.second += e.count;
+    }
+    for (int64_t rows : seen_rows) EXPECT_EQ(rows, last == -1 ? 2 : 4);  // only its own batch, per condition
+  }
+  for (const auto& e : expected) {
+    EXPECT_EQ(sums[e.corruption].second, 10);
+    EXPECT_DOUBLE_EQ(static_cast<double>(sums[e.corruption].first) / 10.0, e.error) << e.corruption;
+  }
+  // combine replaces the shard's error before on_result sees it.
+  CorruptionEvalOptions combined = whole;
+  combined.last = 4;
+  combined.combine = [](const CorruptionError& e) { return CorruptionError{e.corruption, e.severity, 0.75, 40}; };
+  std::vector<CorruptionError> seen;
+  evaluate_corruptions(model, data, combined, [&](const CorruptionError& e) { seen.push_back(e); });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].count, 40);
+  EXPECT_EQ(seen[1].corruption, "contrast");
+  // Online adaptation is one stream: it cannot be sharded.
+  combined.set_method("ent");
+  EXPECT_THROW(combined.validate(), InvalidArgument);
 }
 
 TEST(CorruptionBenchmark, TheMixedStreamCountsEveryConditionAndMixesThem) {
