@@ -92,6 +92,9 @@ void launch_local(const LaunchOptions& o, const std::vector<std::string>& comman
   bool interrupted = false;
   std::chrono::steady_clock::time_point kill_at{};
   while (left > 0) {
+    // The ranks that ended since the last look. When several failed at once, the one killed by a
+    // signal is the likelier cause (the others then lost their peer), so it is the one named.
+    int failed_now = -1;
     for (size_t r = 0; r < pids.size(); ++r) {
       if (!running[r]) continue;
       int st = 0;
@@ -100,12 +103,14 @@ void launch_local(const LaunchOptions& o, const std::vector<std::string>& comman
         status[r] = st;
         --left;
         const bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        if (!ok && failed < 0 && !interrupted) {
-          failed = static_cast<int>(r);
-          stop_all(SIGTERM);
-          kill_at = std::chrono::steady_clock::now() + o.grace;
-        }
+        if (!ok && (failed_now < 0 || (WIFSIGNALED(st) && !WIFSIGNALED(status[static_cast<size_t>(failed_now)]))))
+          failed_now = static_cast<int>(r);
       }
+    }
+    if (failed_now >= 0 && failed < 0 && !interrupted) {
+      failed = failed_now;
+      stop_all(SIGTERM);
+      kill_at = std::chrono::steady_clock::now() + o.grace;
     }
     try {
       throw_if_interrupted();

@@ -1143,6 +1143,45 @@ TEST(CliDistributed, ShardedAttackAndCorruptEqualOneProcess) {
   EXPECT_EQ(store.results({.metric = "written"}).at(0).row.value, 16.0);
 }
 
+// A rank killed mid-run (SIGKILL) stops the launch; the run is marked failed with the conditions
+// rank 0 stored; rerunning with a different number of ranks resumes it and ends with the numbers of
+// one process.
+TEST(CliDistributed, ARankKilledMidRunIsResumedByMoreRanks) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string cli = ROBUSTLAB_CLI;
+  const std::string args = " -q --json eval --model " + model +
+                           " --limit 256 --batch-size 64 --corruptions benchmark --severities 1,3,5 --adapt bn";
+  const std::string db = " --db " + (dir / "r.db").string();
+  // Rank 1 is killed as soon as rank 0 has stored its first condition.
+  const std::string first_row = "until [ \"$(sqlite3 " + (dir / "r.db").string() +
+                                " \"select count(*) from results\" 2>/dev/null)\" -gt 0 ] 2>/dev/null; do sleep 0.1; done";
+  const Output killed = run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then (" + first_row +
+                            "; kill -9 $$) & fi; exec " + cli + db + args + "'");
+  EXPECT_NE(killed.code, 0);
+  EXPECT_NE(killed.out.find("rank 1 was killed by signal"), std::string::npos) << killed.out;
+  int64_t first_run = 0;
+  size_t stored = 0;
+  {
+    Store store(dir / "r.db");
+    ASSERT_EQ(store.runs().size(), 1u);
+    first_run = store.runs()[0].id;
+    EXPECT_EQ(store.runs()[0].status, RunStatus::kFailed);
+    stored = store.results({.run_id = first_run, .metric = "error"}).size();
+  }
+  EXPECT_GT(stored, 0u);   // the clean error at least
+  EXPECT_LT(stored, 46u);  // not every condition (clean + 15 × 3)
+  const Output resumed = run("launch --nproc 3 -- " + cli + db + args);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  const Output single = run("--db " + (dir / "one.db").string() + args);
+  ASSERT_EQ(single.code, 0) << single.out;
+  EXPECT_EQ(nlohmann::json::parse(resumed.out).at("errors"), nlohmann::json::parse(single.out).at("errors"));
+  Store store(dir / "r.db");
+  ASSERT_EQ(store.runs().size(), 2u);
+  EXPECT_EQ(store.runs()[1].config.at("resumed_from"), first_run);
+  EXPECT_EQ(store.results({.run_id = store.runs()[1].id, .metric = "error"}).size(), 46u);
+}
+
 TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {
   testing::TempDir dir;
   // Rank 1 fails at once; rank 0 would sleep for a minute but is stopped.
