@@ -4,7 +4,6 @@
 // `analyze` (accuracy per condition, layer and participant with bootstrap intervals, reaction times
 // and confidence, of this experiment's answers or of the paper's published main-trial CSVs).
 #include <iostream>
-#include <thread>
 
 #include "common.h"
 #include "experiment_runs.h"
@@ -78,31 +77,6 @@ void report_accuracy(const Globals& g, std::vector<TrialRecord> trials, const st
       std::cout << "\n";
     }
   });
-}
-
-/// Serves until Ctrl-C: the signal only sets robustlab's interrupt flag, which a watcher polls.
-void serve_until_interrupted(psychophysics::WebExperiment& experiment) {
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done) {
-      try {
-        throw_if_interrupted();
-      } catch (const Interrupted&) {
-        experiment.stop();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  });
-  try {
-    experiment.serve();
-  } catch (...) {
-    done = true;
-    watcher.join();
-    throw;
-  }
-  done = true;
-  watcher.join();
 }
 
 }  // namespace
@@ -233,7 +207,7 @@ void add_experiment_command(CLI::App& app, Globals& g) {
               << "participants: " << base << "/\n"
               << "operator:     " << base << "/operator?token=" << experiment.operator_token() << "\n"
               << "Ctrl-C stops; answers are stored as they arrive in " << g.db << std::endl;
-    serve_until_interrupted(experiment);
+    experiment.serve();
     std::cout << "stopped: " << experiment.status()["answers"] << " answers stored" << std::endl;
   });
 

@@ -1,6 +1,5 @@
 // robustlab report: the results store as one self-contained HTML file; robustlab serve: the same
 // page served live from the store on 127.0.0.1 (cpp-httplib), reloading itself as results arrive.
-#include <csignal>
 #include <iostream>
 
 #include <httplib.h>
@@ -76,11 +75,7 @@ void add_serve_command(CLI::App& app, Globals& g) {
     bind_http_server(server, HttpServerOptions{.host = f->host, .port = f->port});
     std::cout << "serving the report of " << db << " at http://" << f->host << ":" << f->port << "/ (Ctrl-C stops)"
               << std::endl;
-    static httplib::Server* running = nullptr;
-    running = &server;
-    std::signal(SIGINT, [](int) { running->stop(); });
-    std::signal(SIGTERM, [](int) { running->stop(); });
-    server.listen_after_bind();
+    listen_until_interrupted(server);
   });
 }
 

@@ -103,10 +103,9 @@ std::vector<NormLayer> TorchScriptClassifier::norm_layers() {
   return layers;
 }
 
-torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) {
-  c10::IValue out;
+void TorchScriptClassifier::run_guarded(const torch::Tensor& x, const std::function<void()>& run) const {
   try {
-    out = module_.forward({x});
+    run();
   } catch (const c10::Error& e) {
     throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
                      ": " + torch_error_summary(e.what_without_backtrace()));
@@ -114,6 +113,11 @@ torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) 
     throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
                      ": " + torch_error_summary(e.what()));
   }
+}
+
+torch::Tensor TorchScriptClassifier::forward_normalized(const torch::Tensor& x) {
+  c10::IValue out;
+  run_guarded(x, [&] { out = module_.forward({x}); });
   if (!out.isTensor()) {
     throw ShapeError("TorchScript model " + origin_ + " must return a logits tensor, returned " +
                      out.tagKind());
@@ -200,15 +204,7 @@ torch::Tensor TorchScriptClassifier::layer_output_normalized(const torch::Tensor
   auto& probe = probes_[layer];
   if (!probe) probe = make_probe(module_, layer, origin_);
   torch::jit::Stack stack{module_._ivalue(), x};
-  try {
-    probe->run(stack);
-  } catch (const c10::Error& e) {
-    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
-                     ": " + torch_error_summary(e.what_without_backtrace()));
-  } catch (const std::runtime_error& e) {  // the interpreter's JITException
-    throw ShapeError("TorchScript model " + origin_ + " failed on input " + c10::str(x.sizes()) +
-                     ": " + torch_error_summary(e.what()));
-  }
+  run_guarded(x, [&] { probe->run(stack); });
   if (stack.empty() || !stack.back().isTensor())
     throw InvalidArgument("layer '" + layer + "' of TorchScript model " + origin_ + " does not return a tensor");
   return stack.back().toTensor();

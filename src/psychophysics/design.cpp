@@ -103,7 +103,7 @@ json write_stimuli(Classifier& model, const DatasetPtr& data, const StimulusOpti
   }
   std::vector<json> units(o.units.size());
   std::vector<json> options(o.units.size());
-  std::map<std::string, std::vector<size_t>> todo;  // layer -> units still to make
+  std::map<std::string, std::vector<size_t>> pending;  // layer -> units not yet written
   for (size_t k = 0; k < o.units.size(); ++k) {
     options[k] = {{"layer", o.units[k].layer}, {"channel", o.units[k].channel}, {"images", o.images},
                   {"batches", o.batches}, {"seed", o.seed}, {"vis", vis_json(o.vis)}, {"dataset", data->name()},
@@ -117,9 +117,9 @@ json write_stimuli(Classifier& model, const DatasetPtr& data, const StimulusOpti
         continue;
       }
     }
-    todo[o.units[k].layer].push_back(k);
+    pending[o.units[k].layer].push_back(k);
   }
-  for (const auto& [layer, ks] : todo) {
+  for (const auto& [layer, ks] : pending) {
     std::vector<int64_t> channels;
     for (size_t k : ks) channels.push_back(o.units[k].channel);
     const torch::Tensor acts = channel_activations(model, data, layer, channels, o.activation_batch_size);

@@ -165,15 +165,12 @@ void WebExperimentOptions::validate() const {
   if (max_participants < 0) throw InvalidArgument("experiment: max_participants must be >= 0");
 }
 
-struct WebExperiment::Participant {
-  int64_t id = 0, slot = 0, answered = 0;
-};
-
 WebExperiment::WebExperiment(Store& store, WebExperimentOptions options)
     : store_(store), options_(std::move(options)) {
   options_.validate();
   manifest_ = read_manifest(options_.stimuli);
-  make_session(manifest_, options_.design, 0);  // checks the design against the stimuli
+  // Every slot's session has the same length; building one also checks the design against the stimuli.
+  trials_per_session_ = static_cast<int64_t>(make_session(manifest_, options_.design, 0).size());
   run_id_ = experiment_run(store_, options_.stimuli, manifest_, options_.design);
   operator_token_ = new_token();
   server_ = make_http_server(options_.server);
@@ -184,9 +181,7 @@ WebExperiment::~WebExperiment() { stop(); }
 
 int WebExperiment::bind() { return bind_http_server(*server_, options_.server); }
 
-void WebExperiment::serve() {
-  if (!server_->listen_after_bind()) throw IoError("experiment: the server stopped with an error");
-}
+void WebExperiment::serve() { listen_until_interrupted(*server_); }
 
 void WebExperiment::stop() {
   if (server_) server_->stop();
@@ -201,7 +196,7 @@ std::shared_ptr<const std::vector<Trial>> WebExperiment::session(int64_t slot) {
 json WebExperiment::status() const {
   std::lock_guard lock(mutex_);
   const auto participants = store_.participants(run_id_);
-  const auto total = static_cast<int64_t>(make_session(manifest_, options_.design, 0).size());
+  const int64_t total = trials_per_session_;
   json list = json::array();
   int64_t completed = 0, answers = 0;
   for (const auto& p : participants) {
@@ -216,11 +211,10 @@ json WebExperiment::status() const {
 void WebExperiment::routes() {
   auto& srv = *server_;
   // The participant behind a request, or nothing (the response is then set to 401).
-  const auto participant = [this](const httplib::Request& req, httplib::Response& res) -> std::optional<Participant> {
+  const auto participant = [this](const httplib::Request& req, httplib::Response& res) -> std::optional<ParticipantRecord> {
     const std::string token = request_token(req);
     if (token.size() == 32) {
-      const auto p = store_.participant(run_id_, token_hash(token));
-      if (p) return Participant{p->id, p->slot, p->answered};
+      if (auto p = store_.participant(run_id_, token_hash(token))) return p;
     }
     send_json(res, 401, {{"error", "no session: open the experiment's start page"}});
     return std::nullopt;
@@ -265,7 +259,7 @@ void WebExperiment::routes() {
 
   srv.Get(R"(/api/image/([a-z]/[a-z]+(?:/[0-9]{1,3})?))", [this, participant](const httplib::Request& req, httplib::Response& res) {
     std::shared_ptr<const std::vector<Trial>> trials;
-    std::optional<Participant> p;
+    std::optional<ParticipantRecord> p;
     {
       std::lock_guard lock(mutex_);
       p = participant(req, res);

@@ -1,6 +1,10 @@
 // See server.h.
 #include "robustlab/report/server.h"
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "robustlab/core/error.h"
 
 namespace robustlab {
@@ -42,6 +46,25 @@ int bind_http_server(httplib::Server& server, const HttpServerOptions& o) {
   }
   if (!server.bind_to_port(o.host, o.port)) throw IoError("server: cannot bind to " + where + " (address in use or not available)");
   return o.port;
+}
+
+void listen_until_interrupted(httplib::Server& server) {
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      try {
+        throw_if_interrupted();
+      } catch (const Interrupted&) {
+        server.stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  const bool ok = server.listen_after_bind();
+  done = true;
+  watcher.join();
+  if (!ok) throw IoError("server: listening failed");
 }
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {

@@ -339,24 +339,33 @@ int64_t Store::add_participant(int64_t run_id, const std::string& token_hash, in
   return sqlite3_last_insert_rowid(db_);
 }
 
+namespace {
+
+// A participant with the number of answers stored; the caller adds the WHERE clause.
+const char* kParticipantColumns =
+    "SELECT p.id, p.run_id, p.token_hash, p.slot, p.created_at, "
+    "(SELECT COUNT(*) FROM responses r WHERE r.participant_id = p.id) FROM participants p ";
+
+ParticipantRecord read_participant(const Statement& s) {
+  return {s.integer(0), s.integer(1), s.text(2), s.integer(3), s.text(4), s.integer(5)};
+}
+
+}  // namespace
+
 std::vector<ParticipantRecord> Store::participants(int64_t run_id) const {
-  Statement s(db_, "SELECT p.id, p.run_id, p.token_hash, p.slot, p.created_at, "
-                   "(SELECT COUNT(*) FROM responses r WHERE r.participant_id = p.id) "
-                   "FROM participants p WHERE p.run_id = ? ORDER BY p.id");
+  Statement s(db_, std::string(kParticipantColumns) + "WHERE p.run_id = ? ORDER BY p.id");
   s.bind(1, run_id);
   std::vector<ParticipantRecord> out;
-  while (s.step()) out.push_back({s.integer(0), s.integer(1), s.text(2), s.integer(3), s.text(4), s.integer(5)});
+  while (s.step()) out.push_back(read_participant(s));
   return out;
 }
 
 std::optional<ParticipantRecord> Store::participant(int64_t run_id, const std::string& token_hash) const {
-  Statement s(db_, "SELECT p.id, p.run_id, p.token_hash, p.slot, p.created_at, "
-                   "(SELECT COUNT(*) FROM responses r WHERE r.participant_id = p.id) "
-                   "FROM participants p WHERE p.run_id = ? AND p.token_hash = ?");
+  Statement s(db_, std::string(kParticipantColumns) + "WHERE p.run_id = ? AND p.token_hash = ?");
   s.bind(1, run_id);
   s.bind(2, token_hash);
   if (!s.step()) return std::nullopt;
-  return ParticipantRecord{s.integer(0), s.integer(1), s.text(2), s.integer(3), s.text(4), s.integer(5)};
+  return read_participant(s);
 }
 
 bool Store::add_response(int64_t participant_id, int64_t trial, const nlohmann::json& data) {

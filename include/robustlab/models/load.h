@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,10 @@ class TorchScriptClassifier : public Classifier {
   std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override;
 
  private:
+  /// Runs `run` (the module or a probe on `x`), turning LibTorch's and the interpreter's errors
+  /// into a ShapeError that names the model and the input's shape.
+  void run_guarded(const torch::Tensor& x, const std::function<void()>& run) const;
+
   torch::jit::Module module_;
   std::string origin_;
   int64_t num_classes_ = -1;

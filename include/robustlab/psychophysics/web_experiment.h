@@ -87,7 +87,7 @@ class WebExperiment {
 
   /// Binds; returns the port.
   int bind();
-  /// Serves until stop() (from another thread or a signal handler's thread).
+  /// Serves until stop() (from another thread) or Ctrl-C (robustlab's interrupt flag).
   void serve();
   void stop();
 
@@ -97,7 +97,6 @@ class WebExperiment {
   nlohmann::json status() const;
 
  private:
-  struct Participant;
   void routes();
   std::shared_ptr<const std::vector<Trial>> session(int64_t slot);
 
@@ -105,6 +104,7 @@ class WebExperiment {
   WebExperimentOptions options_;
   nlohmann::json manifest_;
   int64_t run_id_ = 0;
+  int64_t trials_per_session_ = 0;
   std::string operator_token_;
   std::unique_ptr<httplib::Server> server_;
   mutable std::mutex mutex_;  // the store and the session cache

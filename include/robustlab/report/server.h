@@ -30,6 +30,11 @@ std::unique_ptr<httplib::Server> make_http_server(const HttpServerOptions& optio
 /// Throws IoError naming the address when it is in use or cannot be bound.
 int bind_http_server(httplib::Server& server, const HttpServerOptions& options);
 
+/// Serves on a bound `server` until server.stop() is called (from another thread) or the user asks
+/// to stop (Ctrl-C: robustlab's interrupt flag, which a watcher thread polls, so that nothing but
+/// setting that flag happens in the signal handler). Throws IoError when listening fails.
+void listen_until_interrupted(httplib::Server& server);
+
 /// Sets `res` to `body` as JSON with `status`, not cacheable.
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 
