@@ -71,7 +71,7 @@ void add_attack_command(CLI::App& app, Globals& g) {
                              {"batch_size", f->batch_size}};
     // Resume an interrupted run with the same settings: the per-sample norms it stored, per attack.
     std::map<std::string, std::map<int64_t, double>> done;
-    const auto dist = distributed::options_from_environment();
+    const auto dist = distributed_options(g);
     const bool sharded = dist && dist->world_size > 1;
     if (!f->restart && !sharded) {  // (a sharded run attacks every sample: it does not resume yet)
       const Store store(g.db);

@@ -71,7 +71,7 @@ void add_corrupt_command(CLI::App& app, Globals& g) {
     // summed counts.
     std::optional<distributed::ProcessGroup> group;
     std::array<int64_t, 5> shard_sums{};
-    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+    if (const auto dist = distributed_options(g); dist && dist->world_size > 1) {
       group.emplace(*dist);
       group->check_same("corrupt configuration (flags or seed)", config.dump() + " seed " + std::to_string(g.seed));
       const auto n = static_cast<int64_t>(corruptions::list_images(f->job.input).size());

@@ -99,6 +99,7 @@ void add_disentanglement_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->callback([f, &g, train_flag, test_flag] {
     apply_globals(g);
+    require_cpu(g, "disentanglement");
     nlohmann::json metrics;
     std::string model, dataset;
     int64_t count = 0;
@@ -194,6 +195,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
+    require_cpu(g, "slowvae");
     rep::SlowVaeTrainOptions& o = f->train;
     o.dataset = rep::parse_sprite_dataset(f->dataset);
     o.pairs.transitions = rep::parse_transitions(f->transitions);

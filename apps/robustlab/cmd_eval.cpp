@@ -280,7 +280,7 @@ void add_eval_command(CLI::App& app, Globals& g) {
     // errors are summed over ranks, and rank 0 alone records the run with the numbers of a single
     // process. Online adaptation is one stream and stays on one rank.
     std::optional<distributed::ProcessGroup> group;
-    if (const auto dist = distributed::options_from_environment(); dist && dist->world_size > 1) {
+    if (const auto dist = distributed_options(g); dist && dist->world_size > 1) {
       if (f->eval.adapt == evaluation::Adapt::kSelfLearning || f->eval.protocol != evaluation::Protocol::kResetEachShift ||
           f->eval.window > 1)
         throw InvalidArgument("eval: --adapt " + f->eval.method() + " under " + to_string(f->eval.protocol) +

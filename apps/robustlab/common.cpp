@@ -12,6 +12,7 @@
 #include "robustlab/core/environment.h"
 #include "robustlab/core/parallel.h"
 #include "robustlab/core/random.h"
+#include "robustlab/models/device.h"
 
 namespace robustlab::cli {
 
@@ -19,6 +20,13 @@ void add_global_flags(CLI::App& app, Globals& g) {
   app.add_option("--db", g.db, "Results database (SQLite)")->capture_default_str();
   app.add_option("--seed", g.seed, "Seed for every random source")->capture_default_str();
   app.add_option("--threads", g.threads, "Threads (default: all cores)")->check(CLI::PositiveNumber);
+  app.add_option("--device", g.device, "Where models run: cpu, cuda or cuda:N (CUDA needs a CUDA LibTorch build)")
+      ->capture_default_str();
+  app.add_option("--world-size", g.distributed.world_size,
+                 "Sharded commands: the number of ranks (default: torchrun's or Slurm's environment)")
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--rank", g.distributed.rank, "Sharded commands: this process's rank")->check(CLI::NonNegativeNumber);
+  app.add_option("--master", g.distributed.master, "Sharded commands: HOST:PORT of rank 0's rendezvous store");
   app.add_flag("-v,--verbose", g.verbose, "Log debug messages");
   app.add_flag("-q,--quiet", g.quiet, "Only log errors; no progress bars");
   app.add_flag("--json", g.json, "Print results as JSON on stdout");
@@ -29,8 +37,18 @@ void apply_globals(const Globals& g) {
   seed_all(g.seed);
   const int n = g.threads > 0 ? g.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   set_threads(n);
+  set_default_device(parse_device(g.device));
   keep_freed_memory();
   warn_about_blas();
+}
+
+std::optional<distributed::DistributedOptions> distributed_options(const Globals& g) {
+  return distributed::resolve_options(g.distributed, distributed::options_from_environment());
+}
+
+void require_cpu(const Globals& g, const std::string& command) {
+  if (!parse_device(g.device).is_cpu())
+    throw InvalidArgument(command + " runs on the CPU only; --device " + g.device + " is for the classifier commands (docs/distributed.md)");
 }
 
 void add_dataset_flags(CLI::App& cmd, DatasetOptions& o, const std::string& default_split) {

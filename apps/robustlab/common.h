@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "robustlab/data/open.h"
+#include "robustlab/distributed/distributed.h"
 #include "robustlab/evaluation/corruptions.h"
 #include "robustlab/models/default_model.h"
 #include "robustlab/models/load.h"
@@ -24,6 +25,8 @@ struct Globals {
   std::string db = default_db_path().string();
   uint64_t seed = 0;
   int threads = 0;  ///< 0: all cores
+  std::string device = "cpu";  ///< cpu, cuda or cuda:N: where models are loaded and built
+  distributed::DistributedFlags distributed;  ///< --world-size, --rank, --master
   bool verbose = false;
   bool quiet = false;
   bool json = false;
@@ -32,8 +35,14 @@ struct Globals {
 
 /// Adds --db, --seed, --threads, --verbose, --quiet and --json to `app`.
 void add_global_flags(CLI::App& app, Globals& globals);
-/// Applies log level, seed and thread count, and warns once about a slow BLAS.
+/// Applies log level, seed, thread count and device, and warns once about a slow BLAS.
 void apply_globals(const Globals& globals);
+/// The ranks this process is one of: --world-size, --rank and --master over torchrun's or Slurm's
+/// environment; nullopt for a single process.
+std::optional<distributed::DistributedOptions> distributed_options(const Globals& globals);
+/// For the commands whose models are not device-generic yet (the representation, object and
+/// stimulus studies): throws InvalidArgument naming `command` unless --device is the CPU.
+void require_cpu(const Globals& globals, const std::string& command);
 
 /// Adds --dataset, --split, --limit, --offset, --sample, --resize, --crop, --grayscale and
 /// --class-list, filling `options`.

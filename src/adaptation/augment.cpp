@@ -26,6 +26,7 @@ torch::Tensor grayscale(const torch::Tensor& x) {  // [N,3,H,W] -> [N,1,H,W], IT
 }
 
 double uniform(at::Generator& g, double low, double high) {
+  // cpu: one number drawn from the CPU generator (the same draws on every device)
   return torch::empty({1}, torch::kFloat32).uniform_(low, high, g).item<float>();
 }
 
@@ -118,6 +119,7 @@ torch::Tensor cotta_augment(const torch::Tensor& input, const AugmentOptions& op
   torch::NoGradGuard no_grad;
   torch::Tensor x = input.clamp(0, 1);
   // Colour jitter (ColorJitterPro): the five operations in a random order, each factor drawn when applied.
+  // cpu: an order drawn from the CPU generator
   const torch::Tensor order = torch::randperm(5, g, torch::kLong);
   for (int64_t k = 0; k < 5; ++k) {
     switch (order[k].item<int64_t>()) {
@@ -141,6 +143,7 @@ torch::Tensor cotta_augment(const torch::Tensor& input, const AugmentOptions& op
   x = affine(x, degrees, tx, ty, uniform(g, 0.9, 1.1));
   if (options.blur_and_noise) x = gaussian_blur(x, uniform(g, 0.001, 0.5));
   x = x.narrow(2, pad, input.size(2)).narrow(3, pad, input.size(3));  // the centre crop
+  // cpu: a coin flip drawn from the CPU generator
   if (torch::rand({1}, g).item<float>() < 0.5f) x = x.flip(3);
   if (options.blur_and_noise) x = x + torch::randn(x.sizes(), g, x.options().device(torch::kCPU)).to(x.device()) * 0.005;
   return x.clamp(0, 1);

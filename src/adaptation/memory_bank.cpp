@@ -93,6 +93,7 @@ std::vector<double> MemoryBank::ages() const {
 }
 
 torch::Tensor timeliness_weights(const std::vector<double>& ages) {
+  // cpu: host bookkeeping; the caller moves the weights to the logits
   const torch::Tensor a = torch::tensor(ages, torch::kFloat64);
   return torch::exp(-a) / (1 + torch::exp(-a));
 }

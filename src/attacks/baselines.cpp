@@ -50,12 +50,12 @@ std::pair<torch::Tensor, torch::Tensor> pgd_run(Classifier& model, const torch::
   auto direction = [&](const torch::Tensor& g) {
     return o.norm == Norm::kLinf ? g.sign() : g / per_sample(sample_norms(g, o.norm).clamp_min(1e-12), ndim);
   };
-  torch::Tensor xa = x.clone(), found = torch::zeros({n}, torch::kBool), found_x = x.clone();
+  torch::Tensor xa = x.clone(), found = torch::zeros({n}, x.options().dtype(torch::kBool)), found_x = x.clone();
   // APGD state: step size, previous iterate and loss, best loss and point, and per checkpoint
   // interval the count of steps that raised the loss.
   torch::Tensor eta = eps * 2.0, x_prev = xa, f_prev, f_max = torch::full({n}, -std::numeric_limits<double>::infinity(), x.options());
   torch::Tensor x_max = xa, increases = torch::zeros({n}, x.options()), f_max_then = f_max;
-  torch::Tensor halved_then = torch::ones({n}, torch::kBool);  // as APGD: no stall test at the first checkpoint
+  torch::Tensor halved_then = torch::ones({n}, x.options().dtype(torch::kBool));  // as APGD: no stall test at the first checkpoint
   const std::vector<int64_t> checkpoints = apgd_checkpoints(o.steps);
   int64_t previous_checkpoint = 0;
   for (int64_t k = 0; k <= o.steps; ++k) {

@@ -121,7 +121,7 @@ AttackResult finalize(Classifier& model, const torch::Tensor& x, const torch::Te
   r.adversarial = x_adv.detach();
   r.success = is_adversarial(logits, classes, targeted).logical_and(finite);
   r.norms = torch::where(r.success, perturbation_norms(x, x_adv, norm),
-                         torch::full({x.size(0)}, std::numeric_limits<double>::infinity(), torch::kFloat64));
+                         torch::full({x.size(0)}, std::numeric_limits<double>::infinity(), x.options().dtype(torch::kFloat64)));
   return r;
 }
 

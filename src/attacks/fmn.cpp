@@ -152,7 +152,7 @@ AttackResult fmn(Classifier& model, const torch::Tensor& x_in, const torch::Tens
   }
   torch::Tensor best_norm = worst.clone();
   torch::Tensor best_delta = delta.clone();
-  torch::Tensor adv_found = torch::zeros({n}, torch::kBool);
+  torch::Tensor adv_found = torch::zeros({n}, x.options().dtype(torch::kBool));
   // The default mode (L1, L2) follows the official trajectory of every sample. A sample without an
   // adversarial point after the first tenth of the steps also gets a second row, appended below
   // the n original ones, that searches with the box-aware estimate; each sample returns the

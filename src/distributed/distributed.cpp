@@ -84,6 +84,31 @@ std::optional<DistributedOptions> options_from_environment(const std::function<c
   } else {
     return std::nullopt;
   }
+  o.agent_store = get("TORCHELASTIC_USE_AGENT_STORE") == std::optional<std::string>("True");
+  o.validate();
+  return o;
+}
+
+std::optional<DistributedOptions> resolve_options(const DistributedFlags& flags,
+                                                  const std::optional<DistributedOptions>& environment) {
+  if (!flags.any()) return environment;
+  DistributedOptions o = environment.value_or(DistributedOptions{});
+  if (!environment && (!flags.world_size || !flags.rank))
+    throw InvalidArgument("distributed: --world-size and --rank go together (or come from torchrun's or Slurm's environment)");
+  if (flags.world_size) o.world_size = *flags.world_size;
+  if (flags.rank) o.rank = *flags.rank;
+  if (!flags.master.empty()) {
+    const size_t colon = flags.master.rfind(':');
+    o.master_addr = flags.master.substr(0, colon);
+    if (colon != std::string::npos) {
+      const std::string port = flags.master.substr(colon + 1);
+      if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+        throw InvalidArgument("distributed: --master '" + flags.master + "' is not HOST:PORT");
+      o.master_port = std::stoi(port);
+    }
+    if (o.master_addr.empty()) throw InvalidArgument("distributed: --master '" + flags.master + "' has no host");
+    o.agent_store = false;  // a master named by hand hosts its own store on rank 0
+  }
   o.validate();
   return o;
 }
@@ -115,7 +140,7 @@ ProcessGroup::ProcessGroup(const DistributedOptions& o) : options_(o), impl_(std
   const std::string where = o.master_addr + ":" + std::to_string(o.master_port);
   c10d::TCPStoreOptions store_options;
   store_options.port = static_cast<std::uint16_t>(o.master_port);
-  store_options.isServer = o.rank == 0;
+  store_options.isServer = o.rank == 0 && !o.agent_store;
   store_options.numWorkers = o.world_size;
   store_options.waitWorkers = true;
   store_options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.timeout);

@@ -1,16 +1,16 @@
 // See launch.h.
 #include "robustlab/distributed/launch.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <thread>
+
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "robustlab/core/error.h"
 
@@ -19,23 +19,6 @@ namespace robustlab::distributed {
 void LaunchOptions::validate() const {
   if (nproc < 1 || nproc > 1024) throw InvalidArgument("launch: --nproc must be in 1..1024, got " + std::to_string(nproc));
   if (master_port < 0 || master_port > 65535) throw InvalidArgument("launch: the port must be in 0..65535");
-}
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw IoError(std::string("launch: cannot open a socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw IoError(std::string("launch: cannot find a free port: ") + std::strerror(errno));
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 namespace {
@@ -51,7 +34,38 @@ std::string describe(int status) {
 void launch_local(const LaunchOptions& o, const std::vector<std::string>& command) {
   o.validate();
   if (command.empty()) throw InvalidArgument("launch: no command given (robustlab launch --nproc N -- COMMAND ...)");
-  const int port = o.master_port > 0 ? o.master_port : free_port();
+  // The store every rank connects to, hosted here for as long as the ranks run.
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  try {
+    c10d::TCPStoreOptions store_options;
+    store_options.port = static_cast<std::uint16_t>(o.master_port);
+    store_options.isServer = true;
+    store_options.waitWorkers = false;
+    store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", store_options);
+  } catch (const std::exception& e) {
+    throw IoError("launch: cannot host the rendezvous store on 127.0.0.1:" + std::to_string(o.master_port) +
+                  " (the port is taken?): " + torch_error_summary(e.what()));
+  }
+  const int port = store->getPort();
+  // Each rank's environment, made before forking (a forked child of this threaded process only execs).
+  std::vector<std::vector<std::string>> environments(static_cast<size_t>(o.nproc));
+  for (int r = 0; r < o.nproc; ++r) {
+    const std::map<std::string, std::string> set = {
+        {"RANK", std::to_string(r)},        {"LOCAL_RANK", std::to_string(r)},
+        {"WORLD_SIZE", std::to_string(o.nproc)}, {"LOCAL_WORLD_SIZE", std::to_string(o.nproc)},
+        {"MASTER_ADDR", "127.0.0.1"},       {"MASTER_PORT", std::to_string(port)},
+        {"TORCHELASTIC_USE_AGENT_STORE", "True"}};
+    auto& env = environments[static_cast<size_t>(r)];
+    bool has_omp = false;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry(*e);
+      const std::string key = entry.substr(0, entry.find('='));
+      has_omp = has_omp || key == "OMP_NUM_THREADS";
+      if (set.count(key) == 0) env.push_back(entry);
+    }
+    for (const auto& [key, value] : set) env.push_back(key + "=" + value);
+    if (!has_omp) env.push_back("OMP_NUM_THREADS=1");
+  }
   std::vector<pid_t> pids(static_cast<size_t>(o.nproc), -1);
   std::vector<int> status(static_cast<size_t>(o.nproc), 0);
   std::vector<bool> running(static_cast<size_t>(o.nproc), false);
@@ -70,17 +84,12 @@ void launch_local(const LaunchOptions& o, const std::vector<std::string>& comman
       setpgid(0, 0);
       signal(SIGINT, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
-      setenv("RANK", std::to_string(r).c_str(), 1);
-      setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
-      setenv("WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
-      setenv("LOCAL_WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
-      setenv("MASTER_ADDR", "127.0.0.1", 1);
-      setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      setenv("OMP_NUM_THREADS", "1", 0);
-      std::vector<char*> argv;
+      std::vector<char*> argv, envp;
       for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
+      for (const auto& e : environments[static_cast<size_t>(r)]) envp.push_back(const_cast<char*>(e.c_str()));
+      envp.push_back(nullptr);
+      execvpe(argv[0], argv.data(), envp.data());
       std::fprintf(stderr, "robustlab: error: launch: cannot run '%s': %s\n", argv[0], std::strerror(errno));
       _exit(127);
     }

@@ -14,6 +14,8 @@
 #include "robustlab/core/progress.h"
 #include "robustlab/corruptions/batch.h"
 #include "robustlab/data/npy.h"
+#include "robustlab/data/prefetch.h"
+#include "robustlab/models/device.h"
 
 namespace robustlab::evaluation {
 
@@ -185,7 +187,8 @@ torch::Tensor StreamPredictor::predict_only(const torch::Tensor& x) {
   return model_.forward(x);
 }
 
-torch::Tensor StreamPredictor::predict(const torch::Tensor& x) {
+torch::Tensor StreamPredictor::predict(const torch::Tensor& input) {
+  const torch::Tensor x = to_device(input, model_.device());
   const int64_t length = options_.window;
   if (length == 1 || x.size(0) != 1) return learner_ ? learner_->step(x) : predict_only(x);
   // The sliding window: the buffer grows to `length` images, then the oldest is overwritten; the
@@ -215,20 +218,25 @@ CorruptionError error_on(Classifier& model, const DatasetPtr& data, const Corrup
   const int64_t first = std::min(options.first, data->size());
   const int64_t end = options.last < 0 ? data->size() : std::min(options.last, data->size());
   const int64_t n = end - first;
-  auto batch_at = [&](int64_t start) {
+  const int64_t batches = n > 0 ? (n + options.batch_size - 1) / options.batch_size : 0;
+  const int64_t depth = options.prefetch >= 0 ? options.prefetch : model.device().is_cpu() ? 0 : 2;
+  auto batch_at = [&](int64_t k) {
     std::vector<int64_t> indices;
-    for (int64_t i = start; i < std::min(end, start + options.batch_size); ++i) indices.push_back(i);
-    if (progress) progress->advance(static_cast<int64_t>(indices.size()));
+    for (int64_t i = first + k * options.batch_size; i < std::min(end, first + (k + 1) * options.batch_size); ++i)
+      indices.push_back(i);
     return data->get_batch(indices);
   };
   // Self-learning over several passes (the papers' transductive protocol): the earlier passes only
   // adapt; the errors are those of the last pass, each batch still predicted before its update.
   const int64_t passes = predictor->learner() ? options.epochs : 1;
-  for (int64_t pass = 1; pass < passes; ++pass)
-    for (int64_t start = first; start < end; start += options.batch_size) predictor->predict(batch_at(start).x);
-  for (int64_t start = first; start < end; start += options.batch_size) {
-    const Batch batch = batch_at(start);
-    wrong += predictor->predict(batch.x).argmax(1).ne(batch.y).sum().item<int64_t>();
+  for (int64_t pass = 1; pass <= passes; ++pass) {
+    BatchPrefetcher prefetched(batches, batch_at, depth);
+    for (int64_t k = 0; k < batches; ++k) {
+      const Batch batch = prefetched.next();
+      if (progress) progress->advance(batch.size());
+      const torch::Tensor logits = predictor->predict(batch.x);
+      if (pass == passes) wrong += logits.argmax(1).cpu().ne(batch.y).sum().item<int64_t>();
+    }
   }
   return {"clean", 0, n > 0 ? static_cast<double>(wrong) / static_cast<double>(n) : 0.0, n};
 }
@@ -276,7 +284,8 @@ std::vector<CorruptionError> mixed_stream(
       labels.push_back(e.label);
     }
     const torch::Tensor wrong_now =
-        predictor.predict(torch::stack(images)).argmax(1).ne(torch::tensor(labels)).contiguous();
+        // cpu: the predictions come back to the host labels
+        predictor.predict(torch::stack(images)).argmax(1).cpu().ne(torch::tensor(labels)).contiguous();
     const auto is_wrong = wrong_now.accessor<bool, 1>();
     for (size_t k = start; k < end; ++k) wrong[static_cast<size_t>(stream[k].first)] += is_wrong[static_cast<int64_t>(k - start)];
     progress.advance(static_cast<int64_t>(end - start));

@@ -70,7 +70,7 @@ struct Searcher {
   torch::Tensor probabilities(const torch::Tensor& crops) {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> out;
-    const torch::Tensor index = torch::tensor(targets);
+    const torch::Tensor index = torch::tensor(targets).to(model.device());
     for (int64_t start = 0; start < crops.size(0); start += options.batch_size) {
       torch::Tensor chunk = crops.narrow(0, start, std::min(options.batch_size, crops.size(0) - start));
       if (chunk.size(-1) < min_size) chunk = resize_like_pil(chunk, min_size);

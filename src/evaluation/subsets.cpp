@@ -25,7 +25,7 @@ torch::Tensor read_indices(std::string_view text) {
   std::vector<int64_t> values;
   std::istringstream in{std::string(text)};
   for (int64_t v; in >> v;) values.push_back(v);
-  return torch::tensor(values, torch::kInt64);
+  return torch::tensor(values, torch::kInt64);  // cpu: moved with the model by move_to
 }
 
 // Column 1 of the mapping table (after its header): the ImageNet-D class of each ImageNet class.
@@ -39,7 +39,7 @@ torch::Tensor read_mapping(std::string_view text) {
     int64_t index = 0, target = 0;
     if (fields >> index >> target) values.push_back(target);
   }
-  return torch::tensor(values, torch::kInt64);
+  return torch::tensor(values, torch::kInt64);  // cpu: moved with the model by move_to
 }
 
 }  // namespace
@@ -61,6 +61,12 @@ SubsetClassifier::SubsetClassifier(ClassifierPtr base, Subset subset)
   if (base_->num_classes() >= 0 && base_->num_classes() != kImageNetClasses)
     throw ShapeError(description() + ": the model has " + std::to_string(base_->num_classes()) +
                      " outputs; the ImageNet subsets need a 1000-class ImageNet model");
+  to(base_->device());
+}
+
+void SubsetClassifier::move_to(torch::Device device) {
+  base_->to(device);
+  indices_ = indices_.to(device);
 }
 
 int64_t SubsetClassifier::num_classes() const {

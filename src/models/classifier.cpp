@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "robustlab/core/error.h"
+#include "robustlab/models/device.h"
 
 namespace robustlab {
 
@@ -31,8 +32,9 @@ Classifier::Classifier(Normalization normalization) : normalization_(std::move(n
   normalization_.validate();
   if (!normalization_.empty()) {
     const auto c = static_cast<int64_t>(normalization_.mean.size());
+    // cpu: the normalisation is built here and moved with the weights by to()
     mean_ = torch::tensor(normalization_.mean, torch::kFloat32).view({1, c, 1, 1});
-    std_ = torch::tensor(normalization_.std, torch::kFloat32).view({1, c, 1, 1});
+    std_ = torch::tensor(normalization_.std, torch::kFloat32).view({1, c, 1, 1});  // cpu: as mean_
   }
 }
 
@@ -44,7 +46,17 @@ torch::Tensor Classifier::normalized(const torch::Tensor& x) const {
     throw ShapeError("Classifier::forward: normalisation has " + std::to_string(mean_.size(1)) +
                      " channels, input has " + std::to_string(x.size(1)));
   }
-  return mean_.defined() ? (x - mean_) / std_ : x;
+  const torch::Tensor here = to_device(x, device_);
+  return mean_.defined() ? (here - mean_) / std_ : here;
+}
+
+void Classifier::to(torch::Device device) {
+  move_to(device);
+  if (mean_.defined()) {
+    mean_ = mean_.to(device);
+    std_ = std_.to(device);
+  }
+  device_ = device;
 }
 
 torch::Tensor Classifier::forward(const torch::Tensor& x) { return forward_normalized(normalized(x)); }

@@ -14,6 +14,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
+#include "robustlab/models/device.h"
 
 namespace fs = std::filesystem;
 
@@ -255,8 +256,11 @@ ClassifierPtr load_classifier(const std::string& spec, const LoadOptions& option
     throw IoError("load_classifier: model file '" + spec + "' does not exist");
   }
   torch::jit::Module module = load_module(path);
+  const torch::Device device = options.device.value_or(default_device());
   if (!module.hasattr(kConfigKey)) {
-    return std::make_shared<TorchScriptClassifier>(std::move(module), path.string(), options.normalization);
+    auto model = std::make_shared<TorchScriptClassifier>(std::move(module), path.string(), options.normalization);
+    model->to(device);
+    return model;
   }
   auto model = std::make_shared<ZooClassifier>(ZooConfig::from_json(string_attr_json(module, kConfigKey, path)));
   try {
@@ -269,6 +273,7 @@ ClassifierPtr load_classifier(const std::string& spec, const LoadOptions& option
   }
   model->set_origin(path.string());
   model->set_training(false);
+  model->to(device);
   return model;
 }
 

@@ -10,6 +10,7 @@
 #include "robustlab/core/error.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/core/random.h"
+#include "robustlab/models/device.h"
 #include "robustlab/models/predict.h"
 
 namespace robustlab {
@@ -84,10 +85,11 @@ std::vector<EpochStats> train_classifier(Classifier& model, const DatasetPtr& tr
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
       }
       const Batch batch = loader.batch(b);
-      const torch::Tensor x = augment(batch.x, options, mix_seed(options.seed) ^ static_cast<uint64_t>(step));
+      const torch::Tensor x = to_device(augment(batch.x, options, mix_seed(options.seed) ^ static_cast<uint64_t>(step)),
+                                        model.device());
       optimizer->zero_grad();
       const torch::Tensor logits = model.forward(x);
-      const torch::Tensor loss = torch::cross_entropy_loss(logits, batch.y);
+      const torch::Tensor loss = torch::cross_entropy_loss(logits, to_device(batch.y, model.device()));
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
         throw NumericalError("train: loss became " + std::to_string(loss_value) + " at epoch " +
@@ -97,7 +99,7 @@ std::vector<EpochStats> train_classifier(Classifier& model, const DatasetPtr& tr
       loss.backward();
       optimizer->step();
       loss_sum += loss_value * static_cast<double>(batch.size());
-      correct += logits.argmax(1).eq(batch.y).sum().item<int64_t>();
+      correct += logits.argmax(1).cpu().eq(batch.y).sum().item<int64_t>();
       seen += batch.size();
       progress.advance(batch.size());
     }

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "robustlab/core/error.h"
+#include "robustlab/models/device.h"
 
 namespace nn = torch::nn;
 
@@ -208,6 +209,7 @@ ZooClassifier::ZooClassifier(ZooConfig config)
     : Classifier(config.normalization), config_(std::move(config)) {
   config_.validate();
   net_ = build(config_);
+  to(default_device());  // initialised on the CPU (the same weights on every device), then moved
 }
 
 std::string ZooClassifier::description() const {

@@ -20,13 +20,14 @@ torch::Tensor channel_activations(Classifier& model, const DatasetPtr& data, con
   model.set_training(false);
   torch::NoGradGuard no_grad;
   BatchLoader loader(data, LoaderOptions{.batch_size = batch_size});
+  // cpu: the activation table is gathered on the host
   torch::Tensor out = torch::empty({data->size(), static_cast<int64_t>(channels.size())}, torch::kFloat32);
   Progress progress("activations " + layer, data->size());
   for (int64_t b = 0; b < loader.num_batches(); ++b) {
     const Batch batch = loader.batch(b);
     const torch::Tensor output = model.layer_output(batch.x, layer);
     for (size_t k = 0; k < channels.size(); ++k) {
-      out.index_put_({batch.index, static_cast<int64_t>(k)}, channel_mean(output, channels[k], layer).to(torch::kFloat32));
+      out.index_put_({batch.index, static_cast<int64_t>(k)}, channel_mean(output, channels[k], layer).to(torch::kCPU, torch::kFloat32));
     }
     progress.advance(batch.size());
   }

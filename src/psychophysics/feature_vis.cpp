@@ -66,6 +66,7 @@ torch::Tensor diversity(const torch::Tensor& output) {
 
 namespace {
 
+// cpu: an index drawn from the CPU generator
 int64_t draw(at::Generator& gen, int64_t n) { return torch::randint(0, n, {1}, gen).item<int64_t>(); }
 
 /// lucid's jitter(d): a random (h − d) × (w − d) crop, one offset for the whole batch.
@@ -141,6 +142,9 @@ FeatureVisResult visualize_channel(Classifier& model, const FeatureVisOptions& o
   at::Generator gen = at::detail::createCPUGenerator(o.seed);
   const int64_t side = o.size + 2 * o.padding;
   FourierImage image = FourierImage::random(o.batch, o.channels, side, side, gen);
+  // Drawn on the CPU (the seed's numbers on any device), optimised where the model is.
+  image.spectrum = image.spectrum.detach().to(model.device()).requires_grad_(true);
+  image.scale = image.scale.to(model.device());
   torch::optim::Adam adam({image.spectrum}, torch::optim::AdamOptions(o.lr));
   const double sign = o.minimize ? -1.0 : 1.0;
   FeatureVisResult result;

@@ -13,6 +13,7 @@ namespace {
 
 // numpy.fft.fftfreq(n): 0, 1, …, ⌈n/2⌉ − 1, then −⌊n/2⌋, …, −1, all divided by n.
 torch::Tensor fftfreq(int64_t n) {
+  // cpu: the spectrum scale is built here and moved beside the spectrum
   auto f = torch::arange(n, torch::kFloat64);
   f = torch::where(f < (n + 1) / 2, f, f - n);
   return f / static_cast<double>(n);
@@ -28,6 +29,7 @@ torch::Tensor spectrum_scale(int64_t h, int64_t w, double decay_power) {
 }  // namespace
 
 torch::Tensor color_correlation_svd_sqrt() {
+  // cpu: moved to the image in to_valid_rgb
   return torch::tensor({0.26, 0.09, 0.02, 0.27, 0.00, -0.05, 0.27, -0.09, 0.03}, torch::kFloat32).view({3, 3});
 }
 
@@ -45,6 +47,7 @@ FourierImage FourierImage::random(int64_t batch, int64_t channels, int64_t heigh
   f.height = height;
   f.width = width;
   f.scale = spectrum_scale(height, width, decay_power);
+  // cpu: drawn from the CPU generator; visualize_channel moves it to the model
   f.spectrum = (torch::randn({batch, channels, height, f.scale.size(1), 2}, generator) * sd).requires_grad_(true);
   return f;
 }
@@ -55,7 +58,7 @@ FourierImage FourierImage::from_image(const torch::Tensor& image, double decay_p
   FourierImage f;
   f.height = image.size(2);
   f.width = image.size(3);
-  f.scale = spectrum_scale(f.height, f.width, decay_power);
+  f.scale = spectrum_scale(f.height, f.width, decay_power).to(image.device());
   const torch::Tensor spectrum = torch::fft::rfft2(image.to(torch::kFloat32) * 4) / f.scale;
   f.spectrum = torch::view_as_real(spectrum).contiguous().requires_grad_(true);
   return f;
@@ -72,7 +75,7 @@ torch::Tensor to_valid_rgb(const torch::Tensor& decorrelated) {
   const torch::Tensor m = color_correlation_svd_sqrt();
   const torch::Tensor normalized = m / m.norm(2, 0).max();
   // Each pixel's colour vector c becomes normalized · c.
-  return torch::sigmoid(torch::einsum("ij,bjhw->bihw", {normalized.to(decorrelated.dtype()), decorrelated}));
+  return torch::sigmoid(torch::einsum("ij,bjhw->bihw", {normalized.to(decorrelated.device(), decorrelated.dtype()), decorrelated}));
 }
 
 }  // namespace robustlab::psychophysics

@@ -11,6 +11,9 @@
 #include <string>
 
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include "robustlab/core/paths.h"
@@ -107,6 +110,17 @@ TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
 
   EXPECT_NE(run("eval --model " + model_path() + " --threads 0" + db).code, 0);
   EXPECT_NE(run("frobnicate").code, 0);
+  // Devices: an unknown name, and CUDA on a LibTorch without it, in one line each.
+  o = run("eval --model " + model_path() + " --device gpu" + db);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("unknown device 'gpu'; use cpu, cuda or cuda:N"), std::string::npos) << o.out;
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1) << o.out;
+  if (!torch::cuda::is_available()) {
+    o = run("attack --model " + model_path() + " --device cuda:0" + db);
+    EXPECT_EQ(o.code, 2);
+    EXPECT_NE(o.out.find("device 'cuda:0': this LibTorch was built without CUDA"), std::string::npos) << o.out;
+    EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1) << o.out;
+  }
 
   // The failed runs are recorded as failed, with their message.
   Store store(dir / "r.db");
@@ -1180,6 +1194,27 @@ TEST(CliDistributed, ARankKilledMidRunIsResumedByMoreRanks) {
   ASSERT_EQ(store.runs().size(), 2u);
   EXPECT_EQ(store.runs()[1].config.at("resumed_from"), first_run);
   EXPECT_EQ(store.results({.run_id = store.runs()[1].id, .metric = "error"}).size(), 46u);
+}
+
+TEST(CliDistributed, RanksStartedByHandWithFlagsMeetAtTheirMaster) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string args = " --json -q eval --model " + model + " --limit 200 --batch-size 64";
+  const Output single = run("--db " + (dir / "one.db").string() + args);
+  ASSERT_EQ(single.code, 0) << single.out;
+  const int port = 20000 + static_cast<int>(getpid() % 20000);
+  const std::string flags = " --world-size 2 --master 127.0.0.1:" + std::to_string(port) + " --db " + (dir / "two.db").string();
+  Output rank1;
+  std::thread other([&] { rank1 = run("--rank 1" + flags + args); });
+  const Output rank0 = run("--rank 0" + flags + args);
+  other.join();
+  ASSERT_EQ(rank0.code, 0) << rank0.out;
+  ASSERT_EQ(rank1.code, 0) << rank1.out;
+  EXPECT_EQ(nlohmann::json::parse(rank0.out).at("correct"), nlohmann::json::parse(single.out).at("correct"));
+  EXPECT_EQ(Store(dir / "two.db").runs().size(), 1u);
+  const Output alone = run("--world-size 2" + args + " --db " + (dir / "x.db").string());
+  EXPECT_EQ(alone.code, 2);
+  EXPECT_NE(alone.out.find("--world-size and --rank go together"), std::string::npos) << alone.out;
 }
 
 TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {

@@ -47,6 +47,34 @@ TEST(Distributed, ReadsTorchrunAndSlurmConventions) {
                InvalidArgument);
 }
 
+TEST(Distributed, FlagsOverrideTheEnvironmentFieldByField) {
+  EXPECT_FALSE(resolve_options({}, std::nullopt));
+  const auto flags = resolve_options({.world_size = 4, .rank = 3, .master = "node9:2345"}, std::nullopt);
+  ASSERT_TRUE(flags);
+  EXPECT_EQ(flags->world_size, 4);
+  EXPECT_EQ(flags->rank, 3);
+  EXPECT_EQ(flags->master_addr, "node9");
+  EXPECT_EQ(flags->master_port, 2345);
+  EXPECT_FALSE(flags->agent_store);
+  const auto host_only = resolve_options({.world_size = 2, .rank = 0, .master = "h"}, std::nullopt);
+  EXPECT_EQ(host_only->master_port, 29500);
+  // Over torchrun's variables (with the launcher's store): only the rank changes here.
+  const auto launched = options_from_environment(env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "10.0.0.1"},
+                                                      {"MASTER_PORT", "1234"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}));
+  ASSERT_TRUE(launched && launched->agent_store);
+  const auto over = resolve_options({.rank = 1}, launched);
+  EXPECT_EQ(over->rank, 1);
+  EXPECT_EQ(over->world_size, 2);
+  EXPECT_EQ(over->master_port, 1234);
+  EXPECT_TRUE(over->agent_store);
+  EXPECT_FALSE(resolve_options({.master = "10.0.0.2:99"}, launched)->agent_store);  // a new master hosts its own
+  // Incomplete or malformed.
+  EXPECT_THROW(resolve_options({.world_size = 2}, std::nullopt), InvalidArgument);
+  EXPECT_THROW(resolve_options({.world_size = 2, .rank = 2}, std::nullopt), InvalidArgument);
+  EXPECT_THROW(resolve_options({.world_size = 2, .rank = 0, .master = "h:port"}, std::nullopt), InvalidArgument);
+  EXPECT_THROW(resolve_options({.world_size = 2, .rank = 0, .master = ":80"}, std::nullopt), InvalidArgument);
+}
+
 TEST(Distributed, ShardsCoverEveryItemOnceAndKeepBlocksWhole) {
   for (int world : {1, 2, 3, 5}) {
     for (int64_t n : {0, 1, 7, 100, 1001}) {

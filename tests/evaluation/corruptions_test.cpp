@@ -72,6 +72,30 @@ TEST(CorruptionBenchmark, MeasuresEveryCorruptionAndSeverity) {
   EXPECT_THROW(options.set_method("cotta2"), InvalidArgument);
 }
 
+TEST(CorruptionBenchmark, BatchesMadeAheadGiveTheSameErrors) {
+  // The pipeline that feeds an accelerator (prefetch > 0) on the CPU: the same self-learning
+  // stream, the same batches in the same order, the same errors as batches made in turn.
+  auto data = std::make_shared<TensorDataset>(torch::rand({40, 1, 28, 28}, torch::Generator(at::detail::createCPUGenerator(3))),
+                                              torch::arange(40) % 10, std::vector<std::string>(10, "c"), "toy");
+  std::vector<std::vector<CorruptionError>> runs;
+  for (int64_t prefetch : {0, 2}) {
+    torch::manual_seed(0);
+    ZooClassifier model(ZooConfig{.arch = "small_cnn"});
+    CorruptionEvalOptions options;
+    options.set_method("tent");
+    options.corruptions = {"gaussian_noise", "fog"};
+    options.severities = {3};
+    options.batch_size = 7;
+    options.prefetch = prefetch;
+    runs.push_back(evaluate_corruptions(model, data, options));
+  }
+  ASSERT_EQ(runs[0].size(), 3u);
+  for (size_t i = 0; i < runs[0].size(); ++i) {
+    EXPECT_EQ(runs[0][i].corruption, runs[1][i].corruption);
+    EXPECT_EQ(runs[0][i].error, runs[1][i].error) << runs[0][i].corruption;
+  }
+}
+
 TEST(CorruptionBenchmark, ResumingSkipsWhatWasMeasured) {
   // Counts the images it is asked to classify.
   int64_t classified = 0;

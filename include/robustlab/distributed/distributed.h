@@ -25,8 +25,25 @@ struct DistributedOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::chrono::seconds timeout{60};  ///< rendezvous and every collective
+  /// The store is hosted by the launcher (torchrun's TORCHELASTIC_USE_AGENT_STORE, set by
+  /// `robustlab launch`), not by rank 0: every rank connects to it as a client.
+  bool agent_store = false;
   void validate() const;
 };
+
+/// Flags given on the command line (--world-size, --rank, --master HOST:PORT); unset fields are
+/// absent.
+struct DistributedFlags {
+  std::optional<int> world_size;
+  std::optional<int> rank;
+  std::string master;  ///< "host:port", "host" (port 29500) or empty
+  bool any() const { return world_size || rank || !master.empty(); }
+};
+
+/// The flags over the environment's options (flags win, field by field). nullopt when neither gives
+/// any. Throws InvalidArgument when the result lacks a world size or a rank, or --master is malformed.
+std::optional<DistributedOptions> resolve_options(const DistributedFlags& flags,
+                                                  const std::optional<DistributedOptions>& environment);
 
 /// The options the environment gives: torchrun's variables, else Slurm's (with MASTER_ADDR and
 /// MASTER_PORT overriding the first host and the default port 29500), else nothing. Throws

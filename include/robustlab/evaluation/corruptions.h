@@ -59,6 +59,9 @@ struct CorruptionEvalOptions {
   std::vector<std::string> corruptions = corruptions::parse_names("benchmark");
   std::vector<int> severities = {1, 2, 3, 4, 5};
   int64_t batch_size = 128;  ///< also the adaptation batch (n)
+  /// Batches made ahead on a worker thread (data/prefetch.h); -1: 2 when the model is on an
+  /// accelerator, 0 (made in turn) on the CPU, where both would share the same cores.
+  int64_t prefetch = -1;
   uint64_t seed = 0;         ///< corruption streams
   Adapt adapt = Adapt::kNone;
   adaptation::BnOptions bn;                     ///< for kBn

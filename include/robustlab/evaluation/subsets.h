@@ -36,6 +36,7 @@ class SubsetClassifier : public Classifier {
 
  protected:
   torch::Tensor forward_normalized(const torch::Tensor& x) override;
+  void move_to(torch::Device device) override;
 
  private:
   ClassifierPtr base_;

@@ -74,6 +74,13 @@ class Classifier {
 
   const Normalization& normalization() const { return normalization_; }
 
+  /// The device of the weights (CPU until `to` moves them). forward, layer_output and
+  /// features_and_logits take input from anywhere and move it here; results stay here.
+  torch::Device device() const { return device_; }
+  /// Moves the weights, buffers and normalisation to `device` in place: the handles that
+  /// parameters() and norm_layers() returned stay live.
+  void to(torch::Device device);
+
  protected:
   /// The network on normalised input.
   virtual torch::Tensor forward_normalized(const torch::Tensor& x) = 0;
@@ -81,12 +88,15 @@ class Classifier {
   virtual torch::Tensor layer_output_normalized(const torch::Tensor& x, const std::string& layer);
   /// Features and logits on normalised input; by default the model cannot be split.
   virtual std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x);
+  /// Moves the network's weights and buffers (in place); by default there are none.
+  virtual void move_to(torch::Device) {}
 
  private:
   torch::Tensor normalized(const torch::Tensor& x) const;
   Normalization normalization_;
   torch::Tensor mean_;  // [1,C,1,1] or undefined
   torch::Tensor std_;
+  torch::Device device_ = torch::kCPU;
 };
 
 using ClassifierPtr = std::shared_ptr<Classifier>;

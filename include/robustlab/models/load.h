@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,7 @@ class TorchScriptClassifier : public Classifier {
   /// A module with a `features` method and a final linear child named fc, head or classifier
   /// (as torchvision's ResNets are written when scripted with such a method).
   std::pair<torch::Tensor, torch::Tensor> features_and_logits_normalized(const torch::Tensor& x) override;
+  void move_to(torch::Device device) override { module_.to(device); }
 
  private:
   /// Runs `run` (the module or a probe on `x`), turning LibTorch's and the interpreter's errors
@@ -68,6 +70,8 @@ struct LoadOptions {
   /// Normalisation for TorchScript models that expect normalised input (zoo checkpoints carry
   /// their own).
   Normalization normalization;
+  /// The device to load onto; unset: default_device() (models/device.h).
+  std::optional<torch::Device> device;
 };
 
 /// Loads a robustlab checkpoint or any TorchScript file, in evaluation mode. Throws IoError for a

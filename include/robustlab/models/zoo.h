@@ -71,6 +71,7 @@ class ZooClassifier : public Classifier {
     torch::Tensor f = net_->features(x);
     return {f, net_->head(f)};
   }
+  void move_to(torch::Device device) override { net_->to(device); }
 
  private:
   ZooConfig config_;
