@@ -2,7 +2,8 @@
 // search), the median norm and robust accuracy at chosen eps; every norm goes to the store.
 #include <iostream>
 #include <map>
-#include <numeric>
+#include <limits>
+#include <optional>
 
 #include "common.h"
 
@@ -10,6 +11,7 @@
 #include "robustlab/attacks/run.h"
 #include "robustlab/core/error.h"
 #include "robustlab/core/log.h"
+#include "robustlab/core/progress.h"
 #include "robustlab/distributed/distributed.h"
 
 namespace robustlab::cli {
@@ -72,8 +74,14 @@ void add_attack_command(CLI::App& app, Globals& g) {
     // Resume an interrupted run with the same settings: the per-sample norms it stored, per attack.
     std::map<std::string, std::map<int64_t, double>> done;
     const auto dist = distributed_options(g);
-    const bool sharded = dist && dist->world_size > 1;
-    if (!f->restart && !sharded) {  // (a sharded run attacks every sample: it does not resume yet)
+    std::optional<distributed::ProcessGroup> group;
+    if (dist && dist->world_size > 1) {
+      group.emplace(*dist);
+      group->check_same("attack configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
+      if (group->is_main()) Store{g.db};  // one process creates a new database, then the others read it
+      group->barrier();
+    }
+    if (!f->restart) {
       const Store store(g.db);
       if (const auto before = interrupted_run(store, "attack", config)) {
         const auto stored = store.results({.run_id = before->id, .metric = "min_norm"});
@@ -130,41 +138,9 @@ void add_attack_command(CLI::App& app, Globals& g) {
         print_table({"attack", "eps", "robust accuracy"}, curve_rows);
       }
     };
-    if (sharded) {
-      // Launched on several ranks: each attacks its contiguous shard of whole batches; the per-sample
-      // norms are gathered in dataset order and rank 0 alone records the run.
-      distributed::ProcessGroup group(*dist);
-      group.check_same("attack configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
-      const ClassifierPtr model = load_classifier(f->model, f->load);
-      const DatasetPtr data = open_dataset(f->data);
-      check_fits(*model, *data);
-      const auto [begin, end] = distributed::contiguous_shard(data->size(), group.rank(), group.world_size(), f->batch_size);
-      std::vector<int64_t> indices(static_cast<size_t>(end - begin));
-      std::iota(indices.begin(), indices.end(), begin);
-      const auto shard = std::make_shared<SubsetDataset>(data, indices);
-      std::vector<torch::Tensor> all_norms;
-      for (const auto& name : f->attacks) {
-        attacks::AttackSpec spec = f->spec;
-        spec.attack = name;
-        all_norms.push_back(group.all_gather(attacks::attack_dataset(*model, shard, spec, f->batch_size).to(torch::kFloat64)));
-      }
-      if (group.is_main()) {
-        record_run(g, "attack", config, [&](Store& store, int64_t run) {
-          const std::string norm = attacks::to_string(f->spec.fmn.norm);
-          for (size_t a = 0; a < f->attacks.size(); ++a) {
-            std::vector<ResultRow> rows;
-            for (int64_t i = 0; i < all_norms[a].size(0); ++i)
-              rows.push_back({f->model, data->name(), {{"attack", f->attacks[a]}, {"norm", norm}, {"sample", i}}, "min_norm",
-                              all_norms[a][i].item<double>(), 1});
-            store.add_results(run, rows);
-          }
-          summarize_attacks(store, run, data->name(), all_norms, f->attacks);
-        });
-      }
-      group.barrier();
-      return;
-    }
-    record_run(g, "attack", config, [&](Store& store, int64_t run) {
+    // Every rank has read what an interrupted run measured before rank 0 begins the new run.
+    if (group) group->barrier();
+    record_run_ranked(g, !group || group->is_main(), "attack", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       const DatasetPtr data = open_dataset(f->data);
       check_fits(*model, *data);
@@ -181,15 +157,43 @@ void add_attack_command(CLI::App& app, Globals& g) {
         std::vector<ResultRow> resumed;  // the new run holds every sample, the resumed ones too
         for (const auto& [sample, value] : done[name]) resumed.push_back(sample_row(sample, value));
         store.add_results(run, resumed);
-        all_norms.push_back(attacks::attack_dataset(
-            *model, data, spec, f->batch_size,
-            [&](const attacks::BatchOutcome& o) {
-              std::vector<ResultRow> rows;
-              for (int64_t i = 0; i < o.indices.size(0); ++i)
-                rows.push_back(sample_row(o.indices[i].item<int64_t>(), o.result.norms[i].item<double>()));
-              store.add_results(run, rows);
-            },
-            done[name]));
+        auto store_norms = [&](const torch::Tensor& indices, const torch::Tensor& norms) {
+          std::vector<ResultRow> rows;
+          for (int64_t i = 0; i < indices.size(0); ++i)
+            rows.push_back(sample_row(indices[i].item<int64_t>(), norms[i].item<double>()));
+          store.add_results(run, rows);
+        };
+        if (!group) {
+          all_norms.push_back(attacks::attack_dataset(
+              *model, data, spec, f->batch_size,
+              [&](const attacks::BatchOutcome& o) { store_norms(o.indices, o.result.norms); }, done[name]));
+          continue;
+        }
+        // Sharded: in each round every rank attacks one batch of the single process's (batch b on
+        // rank b mod world size); the round's norms are gathered and rank 0 stores them, so an
+        // interrupted run loses at most one round and resumes on any number of ranks.
+        const auto batches = attacks::attack_batches(data->size(), done[name], f->batch_size);
+        const auto world = static_cast<size_t>(group->world_size()), rank = static_cast<size_t>(group->rank());
+        // cpu: the per-sample results are gathered on the host
+        torch::Tensor norms = torch::full({data->size()}, std::numeric_limits<double>::quiet_NaN(), torch::kFloat64);
+        for (const auto& [sample, value] : done[name]) norms[sample] = value;
+        Progress progress(spec.describe() + " on " + std::to_string(world) + " ranks",
+                          static_cast<int64_t>(data->size() - static_cast<int64_t>(done[name].size())));
+        for (size_t round = 0; round * world < batches.size(); ++round) {
+          torch::Tensor mine_indices = torch::empty({0}, torch::kFloat64), mine_norms = mine_indices;
+          if (const size_t b = round * world + rank; b < batches.size()) {
+            const attacks::BatchOutcome o = attacks::attack_batch(*model, data, batches[b], spec);
+            mine_indices = o.indices.to(torch::kFloat64);
+            mine_norms = o.result.norms.to(torch::kFloat64);
+          }
+          const torch::Tensor indices = group->all_gather(mine_indices).to(torch::kInt64);
+          const torch::Tensor gathered = group->all_gather(mine_norms);
+          norms.index_copy_(0, indices, gathered);
+          store_norms(indices, gathered);
+          progress.advance(indices.size(0));
+        }
+        progress.finish();
+        all_norms.push_back(norms);
       }
       summarize_attacks(store, run, data->name(), all_norms, f->attacks);
     });

@@ -324,6 +324,9 @@ void add_eval_command(CLI::App& app, Globals& g) {
         }
       }
     }
+    // Every rank has read what an interrupted run measured before rank 0 begins the new run (which
+    // would otherwise be the newest unfinished run a slower rank finds).
+    if (group) group->barrier();
     record_run_ranked(g, !group || group->is_main(), "eval", config, [&](Store& store, int64_t run) {
       ClassifierPtr model = load_classifier(f->model, f->load);
       if (!f->subset.empty())

@@ -1196,6 +1196,45 @@ TEST(CliDistributed, ARankKilledMidRunIsResumedByMoreRanks) {
   EXPECT_EQ(store.results({.run_id = store.runs()[1].id, .metric = "error"}).size(), 46u);
 }
 
+TEST(CliDistributed, AShardedAttackStoresEachRoundAndResumesOnOtherRanks) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string cli = ROBUSTLAB_CLI;
+  const std::string args = " -q --json attack --model " + model + " --limit 48 --batch-size 8 --steps 100";
+  const std::string db = " --db " + (dir / "r.db").string();
+  // Rank 1 is killed once the first round (two batches) is stored.
+  const std::string first_rows = "until [ \"$(sqlite3 " + (dir / "r.db").string() +
+                                 " \"select count(*) from results\" 2>/dev/null)\" -gt 0 ] 2>/dev/null; do sleep 0.05; done";
+  const Output killed = run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then (" + first_rows +
+                            "; kill -9 $$) & fi; exec " + cli + db + args + "'");
+  EXPECT_NE(killed.code, 0);
+  EXPECT_NE(killed.out.find("rank 1 was killed by signal"), std::string::npos) << killed.out;
+  size_t stored = 0;
+  {
+    Store store(dir / "r.db");
+    ASSERT_EQ(store.runs().size(), 1u);
+    EXPECT_EQ(store.runs()[0].status, RunStatus::kFailed);
+    stored = store.results({.run_id = store.runs()[0].id, .metric = "min_norm"}).size();
+  }
+  EXPECT_GT(stored, 0u);
+  EXPECT_LT(stored, 48u);
+  EXPECT_EQ(stored % 16, 0u);  // whole rounds of 2 batches of 8
+  // Three ranks take the remaining batches only, and the norms are those of one process.
+  const Output resumed = run("launch --nproc 3 -- " + cli + db + args.substr(3));  // without -q: the log says what it resumes
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find(": " + std::to_string(stored) + " per-sample norms already measured"), std::string::npos)
+      << resumed.out;
+  ASSERT_EQ(run("--db " + (dir / "one.db").string() + args).code, 0);
+  Store store(dir / "r.db");
+  ASSERT_EQ(store.runs().size(), 2u);
+  EXPECT_EQ(store.runs()[1].status, RunStatus::kCompleted);
+  const auto rows = store.results({.run_id = store.runs()[1].id, .metric = "min_norm"});
+  EXPECT_EQ(rows.size(), 48u);  // each sample once
+  std::map<std::string, double> final_norms;
+  for (const auto& r : rows) final_norms[r.row.condition.dump()] = r.row.value;
+  EXPECT_EQ(final_norms, stored_norms(dir / "one.db"));
+}
+
 TEST(CliDistributed, RanksStartedByHandWithFlagsMeetAtTheirMaster) {
   testing::TempDir dir;
   const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();

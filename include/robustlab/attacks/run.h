@@ -28,6 +28,15 @@ struct BatchOutcome {
   AttackResult result;
 };
 
+/// The batches attack_dataset attacks: the positions of `data`'s n samples not in `done`, in order,
+/// `batch_size` at a time. A run sharded over ranks gives batch b to rank b mod world size, so that
+/// every rank attacks the batches of a single process and nothing is attacked twice on resuming.
+std::vector<std::vector<int64_t>> attack_batches(int64_t n, const std::map<int64_t, double>& done, int64_t batch_size);
+
+/// Attacks the samples of `data` at `indices` (one batch) where the model is; the outcome is on the CPU.
+BatchOutcome attack_batch(Classifier& model, const DatasetPtr& data, const std::vector<int64_t>& indices,
+                          const AttackSpec& spec);
+
 /// Attacks every sample of `data` (targets of a targeted attack: (label + 1) mod classes) and
 /// calls on_batch after each batch. Returns all norms [N] float64 (+inf for failures) in dataset
 /// order. Samples in `done` (dataset index -> norm, from an interrupted run being resumed) are not
