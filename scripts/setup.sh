@@ -5,7 +5,8 @@
 # shares LibTorch's libgomp threads) is ~9x faster than the reference BLAS on MLP work; the
 # reference BLAS stays installed for the test that checks FMN against the reference runs exactly.
 # With --bench it also installs what the comparison scripts under bench/ need beyond PyTorch's
-# Python API (scipy and scikit-learn for cross-checks, GNU time for peak memory).
+# Python API (scipy and scikit-learn for cross-checks, GNU time for peak memory); with --fuzz, clang
+# and libFuzzer for bench/fuzz.sh.
 set -euo pipefail
 
 packages=(
@@ -19,6 +20,10 @@ packages=(
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-scipy python3-sklearn time)
+fi
+# With --fuzz, clang and its libFuzzer runtime for bench/fuzz.sh.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -109,6 +109,8 @@ void add_load_flags(CLI::App& cmd, LoadOptions& o) {
 void record_run(const Globals& g, const std::string& command, nlohmann::json config,
                 const std::function<void(Store&, int64_t)>& body) {
   Store store(g.db);
+  if (const int stale = store.mark_stale_runs(); stale > 0)
+    log_warning(stale, " run", stale == 1 ? "" : "s", " whose process ended without finishing (killed?) marked failed");
   config["argv"] = g.argv;
   config["threads"] = threads();
   const int64_t run = store.begin_run(command, config, g.seed);

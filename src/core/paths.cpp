@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,6 +16,33 @@ namespace fs = std::filesystem;
 
 namespace robustlab {
 
+namespace {
+
+/// This machine's name, in the names of temporary files (several machines may share a folder).
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("host");
+}
+
+}  // namespace
+
+int64_t remove_stale_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  int64_t removed = 0;
+  const std::string here = ".tmp." + host_name() + ".";
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t mark = name.rfind(here);
+    if (name.empty() || name[0] != '.' || mark == std::string::npos || !it->is_regular_file(ec)) continue;
+    const std::string pid = name.substr(mark + here.size());  // only this machine's, whose pids can be checked
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;  // its writer still runs
+    std::error_code remove_error;
+    if (fs::remove(it->path(), remove_error)) ++removed;
+  }
+  return removed;
+}
+
 void write_atomically(const fs::path& target, const std::function<void(const fs::path& tmp)>& write) {
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
@@ -21,7 +51,7 @@ void write_atomically(const fs::path& target, const std::function<void(const fs:
     throw IoError("write_atomically: cannot create directory '" + dir.string() + "': " + ec.message());
   }
   const fs::path tmp =
-      dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
+      dir / ("." + target.filename().string() + ".tmp." + host_name() + "." + std::to_string(::getpid()));
   try {
     write(tmp);
   } catch (...) {

@@ -159,6 +159,22 @@ void simulate_observers(Store& store, int64_t run_id, const json& manifest, cons
   }
 }
 
+std::optional<AnswerBody> parse_answer(const std::string& text) {
+  const json body = json::parse(text, nullptr, false);
+  if (!body.is_object()) return std::nullopt;
+  const auto integer = [&body](const char* key) -> std::optional<int64_t> {
+    if (!body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
+    return body[key].get<int64_t>();
+  };
+  const auto trial = integer("trial"), choice = integer("choice"), confidence = integer("confidence");
+  if (!trial || !choice || !confidence || (*choice != 0 && *choice != 1) || *confidence < 1 || *confidence > 3)
+    return std::nullopt;
+  if (!body.contains("rt_ms") || !body["rt_ms"].is_number()) return std::nullopt;
+  const double rt = body["rt_ms"].get<double>();
+  if (!std::isfinite(rt) || rt < 0 || rt >= 1e9) return std::nullopt;
+  return AnswerBody{*trial, *choice, *confidence, rt};
+}
+
 void WebExperimentOptions::validate() const {
   design.validate();
   server.validate();
@@ -285,19 +301,12 @@ void WebExperiment::routes() {
   });
 
   srv.Post("/api/answer", [this, participant](const httplib::Request& req, httplib::Response& res) {
-    const json body = json::parse(req.body, nullptr, false);
-    const auto integer = [&body](const char* key) -> std::optional<int64_t> {
-      if (!body.is_object() || !body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
-      return body[key].get<int64_t>();
-    };
-    const auto trial = integer("trial"), choice = integer("choice"), confidence = integer("confidence");
-    const bool rt_ok = body.is_object() && body.contains("rt_ms") && body["rt_ms"].is_number() &&
-                       std::isfinite(body["rt_ms"].get<double>()) && body["rt_ms"].get<double>() >= 0 &&
-                       body["rt_ms"].get<double>() < 1e9;
-    if (!trial || !choice || !confidence || !rt_ok || (*choice != 0 && *choice != 1) || *confidence < 1 || *confidence > 3) {
+    const std::optional<AnswerBody> answer = parse_answer(req.body);
+    if (!answer) {
       send_json(res, 400, {{"error", "malformed answer: needs trial, choice 0|1, confidence 1..3 and rt_ms >= 0"}});
       return;
     }
+    const auto trial = &answer->trial;
     std::lock_guard lock(mutex_);
     const auto p = participant(req, res);
     if (!p) return;
@@ -310,8 +319,8 @@ void WebExperiment::routes() {
       return;
     }
     const Trial& t = (*trials)[static_cast<size_t>(*trial)];
-    const json data = {{"choice", *choice}, {"confidence", *confidence}, {"rt_ms", body["rt_ms"].get<double>()},
-                       {"correct", *choice == t.correct}};
+    const json data = {{"choice", answer->choice}, {"confidence", answer->confidence}, {"rt_ms", answer->rt_ms},
+                       {"correct", answer->choice == t.correct}};
     bool stored = false;
     try {
       stored = store_.add_response(p->id, *trial, data);

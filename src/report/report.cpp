@@ -507,7 +507,7 @@ std::string section_human(const std::vector<StoredResult>& results) {
   if (!overall.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [model, m] : overall) {
-      auto get = [&](const char* k) { return m.count(k) ? num(m.at(k), 3) : ""; };
+      auto get = [&metrics = m](const char* k) { return metrics.count(k) ? num(metrics.at(k), 3) : ""; };
       rows.push_back({model, get("ood_accuracy"), get("accuracy_difference"), get("observed_consistency"),
                       get("error_consistency"), get("mean_rank")});
     }
@@ -593,7 +593,7 @@ std::string section_identify(const std::vector<StoredResult>& results) {
   if (!final_scores.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [name, m] : final_scores) {
-      auto get = [&](const char* k) { return m.count(k) ? num(m.at(k)) : std::string(); };
+      auto get = [&metrics = m](const char* k) { return metrics.count(k) ? num(metrics.at(k)) : std::string(); };
       rows.push_back({name, get("r2"), get("r2_sd"), get("mcc"), get("mcc_sd"), get("g_r2"), get("g_mcc")});
     }
     out << "<h3>Identifiability after training</h3>"

@@ -8,7 +8,11 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/environment.h"
@@ -78,6 +82,30 @@ RunStatus parse_status(const std::string& s) {
   if (s == "completed") return RunStatus::kCompleted;
   if (s == "failed") return RunStatus::kFailed;
   return RunStatus::kRunning;
+}
+
+/// This machine's name.
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+/// When process `pid` started (field 22 of /proc/<pid>/stat, in clock ticks since boot), or -1
+/// when there is no such process: with the pid, it names one process even after pids are reused.
+int64_t start_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return -1;
+  const size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 3 && (field == "Z" || field == "X")) return -1;  // ended, not yet reaped
+    if (i == 22) return std::stoll(field);
+  }
+  return -1;
 }
 
 /// A prepared statement that finalises itself.
@@ -226,17 +254,40 @@ void Store::exec(const std::string& sql) const {
   }
 }
 
+int Store::mark_stale_runs() {
+  std::vector<std::pair<int64_t, std::string>> stale;
+  {
+    Statement s(db_, "SELECT id, environment FROM runs WHERE status = 'running'");
+    const std::string here = host_name();
+    while (s.step()) {
+      const nlohmann::json env = nlohmann::json::parse(s.text(1), nullptr, false);
+      if (!env.is_object() || !env.contains("process") || !env["process"].is_object()) continue;
+      const nlohmann::json& p = env["process"];
+      if (p.value("host", "") != here || !p.contains("pid") || !p["pid"].is_number_integer()) continue;
+      const auto pid = static_cast<pid_t>(p["pid"].get<int64_t>());
+      const int64_t started = p.value("start", int64_t{-1});
+      if (start_ticks(pid) == started && started >= 0) continue;  // still running
+      stale.emplace_back(s.integer(0), "stale: its process (pid " + std::to_string(pid) + " on " + here +
+                                           ") ended without finishing the run");
+    }
+  }
+  for (const auto& [id, message] : stale) finish_run(id, RunStatus::kFailed, message);
+  return static_cast<int>(stale.size());
+}
+
 int64_t Store::begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed) {
   Statement s(db_,
               "INSERT INTO runs(command, config, seed, version, started_at, status, environment) "
               "VALUES (?, ?, ?, ?, ?, 'running', ?)");
   const Environment env = environment();
+  nlohmann::json described = to_json(env);
+  described["process"] = {{"host", host_name()}, {"pid", static_cast<int64_t>(getpid())}, {"start", start_ticks(getpid())}};
   s.bind(1, command);
   s.bind(2, config.dump());
   s.bind(3, static_cast<int64_t>(seed));
   s.bind(4, env.robustlab_version);
   s.bind(5, now_utc());
-  s.bind(6, to_json(env).dump());
+  s.bind(6, described.dump());
   s.step();
   return sqlite3_last_insert_rowid(db_);
 }

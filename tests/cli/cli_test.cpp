@@ -6,12 +6,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
+
+#include <sqlite3.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -1279,5 +1285,169 @@ TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {
   EXPECT_NE(online.out.find("the stream runs on one rank"), std::string::npos) << online.out;
 }
 
+
+// ---- Kill tests (docs/hardening.md): SIGKILL at several points of a long job, then the same
+// command again; the end state must equal an uninterrupted run's: the same files (no partial or
+// temporary file left), each result row once, and no run left "running".
+
+// Starts `args` (a robustlab command line) and sends it SIGKILL once `ready()` holds, checked every
+// 5 ms. Returns false when the command ended first.
+bool kill_when(const std::string& args, const std::function<bool()>& ready) {
+  const std::string command = "exec " + std::string(ROBUSTLAB_CLI) + " " + args + " >/dev/null 2>&1";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < give_up) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    if (ready()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ADD_FAILURE() << "gave up waiting: " << args;
+  return true;
+}
+
+// Rows with `metric` in `db` (0 while it does not exist), read without writing.
+int64_t count_rows(const std::filesystem::path& db, const std::string& metric) {
+  if (!std::filesystem::exists(db)) return 0;
+  sqlite3* handle = nullptr;
+  int64_t n = 0;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(handle, 2000);
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = "SELECT count(*) FROM results WHERE metric = '" + metric + "'";
+    if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(handle);
+  return n;
+}
+
+// Every file under `root` (hidden temporaries too) with its bytes.
+std::map<std::string, std::string> tree(const std::filesystem::path& root) {
+  std::map<std::string, std::string> out;
+  if (!std::filesystem::exists(root)) return out;
+  for (const auto& path : files_under(root)) out[std::filesystem::relative(path, root).string()] = read_bytes(path);
+  return out;
+}
+
+// Kills `args` when `progress()` reaches each of `points` (one kill per point, each on a fresh
+// start that resumes the last), then runs it to the end. Returns how many kills landed.
+int kill_at_points(const std::string& args, const std::function<int64_t()>& progress, const std::vector<int64_t>& points) {
+  int kills = 0;
+  for (int64_t point : points) kills += kill_when(args, [&] { return progress() >= point; }) ? 1 : 0;
+  const Output o = run(args);
+  EXPECT_EQ(o.code, 0) << o.out;
+  return kills;
+}
+
+// No run is left running: the `killed` runs are marked stale, and the last one completed.
+void expect_runs_settled(const std::filesystem::path& db, int killed) {
+  const auto runs = Store(db).runs();
+  ASSERT_FALSE(runs.empty());
+  int stale = 0;
+  for (const auto& r : runs) {
+    EXPECT_NE(r.status, RunStatus::kRunning) << "run " << r.id;
+    stale += r.status == RunStatus::kFailed && r.message.find("stale") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(stale, killed);
+  EXPECT_EQ(runs.back().status, RunStatus::kCompleted);
+}
+
+int64_t count_files(const std::filesystem::path& root) {
+  std::error_code ec;
+  int64_t n = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec))
+    n += it->is_regular_file(ec) && it->path().filename().string()[0] != '.' ? 1 : 0;
+  return n;
+}
+
+TEST(CliKill, CorruptEndsWithTheFilesOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const auto in = dir / "in";
+  write_fashion_mnist_folder(in, 20);
+  const std::string flags = " --corruptions fog,glass_blur,elastic_transform --severities 1-5 --resize 224 --crop 224";
+  ASSERT_EQ(run("corrupt --input " + in.string() + " --output " + (dir / "ref").string() + flags + " --db " +
+                (dir / "ref.db").string()).code, 0);
+  const auto expected = tree(dir / "ref");
+  ASSERT_EQ(expected.size(), 20u * 3 * 5);
+  const std::string args = "corrupt --input " + in.string() + " --output " + (dir / "out").string() + flags + " --db " +
+                           (dir / "r.db").string();
+  const int kills = kill_at_points(args, [&] { return count_files(dir / "out"); }, {1, 150, 280});
+  EXPECT_GE(kills, 2);
+  EXPECT_EQ(tree(dir / "out"), expected);  // byte for byte, and no temporary file left over
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, EvalCorruptionsEndsWithTheErrorsOfAnUninterruptedRun) {
+  for (const std::string adapt : {"none", "bn"}) {
+    testing::TempDir dir;
+    const std::string flags = " --json -q eval --model " + model_path() +
+                              " --limit 1000 --batch-size 100 --corruptions gaussian_noise,shot_noise,fog,contrast"
+                              " --severities 1-3 --adapt " + adapt;
+    const Output reference = run("--db " + (dir / "ref.db").string() + flags);
+    ASSERT_EQ(reference.code, 0) << reference.out;
+    const std::string args = "--db " + (dir / "r.db").string() + flags;
+    const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "error"); }, {1, 6, 12});
+    EXPECT_GE(kills, 2) << adapt;
+    const Output last = run(args);  // the completed run is not resumed: everything again, same numbers
+    ASSERT_EQ(last.code, 0);
+    EXPECT_EQ(nlohmann::json::parse(last.out).at("errors"), nlohmann::json::parse(reference.out).at("errors")) << adapt;
+    Store store(dir / "r.db");
+    const auto runs = store.runs();
+    // The run that finished after the kills holds every condition once (clean + 4 x 3).
+    const int64_t finished = runs[runs.size() - 2].id;
+    EXPECT_EQ(store.results({.run_id = finished, .metric = "error"}).size(), 13u) << adapt;
+    std::set<std::string> conditions;
+    for (const auto& r : store.results({.run_id = finished, .metric = "error"})) conditions.insert(r.row.condition.dump());
+    EXPECT_EQ(conditions.size(), 13u);
+    for (size_t i = 0; i + 2 < runs.size(); ++i) EXPECT_EQ(runs[i].status, RunStatus::kFailed);
+    EXPECT_EQ(runs[runs.size() - 2].status, RunStatus::kCompleted);
+  }
+}
+
+TEST(CliKill, AttackEndsWithTheNormsOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string flags = " -q attack --model " + model_path() + " --limit 64 --batch-size 8 --steps 100";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags;
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "min_norm"); }, {8, 32, 56});
+  EXPECT_GE(kills, 2);
+  Store store(dir / "r.db");
+  const int64_t last = store.runs().back().id;
+  const auto rows = store.results({.run_id = last, .metric = "min_norm"});
+  EXPECT_EQ(rows.size(), 64u);  // every sample once
+  std::map<std::string, double> norms;
+  for (const auto& r : rows) norms[r.row.condition.dump()] = r.row.value;
+  EXPECT_EQ(norms, stored_norms(dir / "ref.db"));
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, TrainLeavesNoPartialCheckpointAndRetrainsToTheSameWeights) {
+  testing::TempDir dir;
+  const std::string flags = " -q --threads 1 train --epochs 3 --limit 3000 --batch-size 100";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + " --output " + (dir / "ref" / "m.ckpt").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + " --output " + (dir / "out" / "m.ckpt").string();
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "train_loss"); }, {1, 3});
+  EXPECT_GE(kills, 1);
+  ASSERT_EQ(tree(dir / "out").size(), 1u);  // the checkpoint alone, no temporary
+  // The same weights (the metadata holds timings, so the bytes differ).
+  const auto trained = load_classifier((dir / "out" / "m.ckpt").string())->parameters();
+  const auto reference = load_classifier((dir / "ref" / "m.ckpt").string())->parameters();
+  ASSERT_EQ(trained.size(), reference.size());
+  for (size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(torch::equal(trained[i], reference[i])) << i;
+  expect_runs_settled(dir / "r.db", kills);
+}
 }  // namespace
 }  // namespace robustlab

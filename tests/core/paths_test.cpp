@@ -1,6 +1,8 @@
 #include "robustlab/core/paths.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -51,6 +53,35 @@ TEST(Paths, CacheDirFollowsEnvironment) {
   unsetenv("ROBUSTLAB_CACHE");
   setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
   EXPECT_EQ(default_cache_dir(), fs::path("/tmp/xdg/robustlab"));
+}
+
+}  // namespace
+}  // namespace robustlab
+
+namespace robustlab {
+namespace {
+
+TEST(Paths, RemovesTheTemporariesOfKilledWritersOnly) {
+  testing::TempDir dir;
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);  // a pid that no longer runs
+  const auto sub = dir.path() / "fog" / "3";
+  std::filesystem::create_directories(sub);
+  const std::string me = std::to_string(getpid()), gone = std::to_string(dead);
+  for (const std::string name : {".a.png.tmp." + std::string(host) + "." + gone,   // killed mid-write: removed
+                                 ".b.png.tmp." + std::string(host) + "." + me,     // being written: kept
+                                 ".c.png.tmp.other-machine." + gone,               // another host's: kept
+                                 std::string("d.png"), std::string(".hidden")})
+    std::ofstream(sub / name) << "x";
+  EXPECT_EQ(remove_stale_temporaries(dir.path()), 1);
+  EXPECT_FALSE(std::filesystem::exists(sub / (".a.png.tmp." + std::string(host) + "." + gone)));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(sub), std::filesystem::directory_iterator()), 4);
+  // write_atomically's temporaries are of this form: a finished write leaves none.
+  write_text_file(sub / "e.txt", "done");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(sub), std::filesystem::directory_iterator()), 5);
 }
 
 }  // namespace

@@ -71,6 +71,43 @@ TEST(Store, ManyProcessesCreatingOneNewDatabaseAtOnce) {
   }
 }
 
+TEST(Store, ARunWhoseProcessEndedIsMarkedStale) {
+  testing::TempDir dir;
+  { Store{dir / "r.db"}; }
+  // A process begins a run and dies without finishing it (as SIGKILL leaves it).
+  const pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      Store store(dir / "r.db");
+      store.begin_run("attack", {{"who", "killed"}}, 0);
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Store store(dir / "r.db");
+  const int64_t mine = store.begin_run("eval", {{"who", "alive"}}, 0);  // this process: alive
+  // A run of another machine cannot be checked from here and is left alone.
+  const int64_t elsewhere = store.begin_run("eval", {{"who", "elsewhere"}}, 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "r.db").c_str(), &db), SQLITE_OK);
+    const std::string sql = "UPDATE runs SET environment = json_set(environment, '$.process.host', 'other-host') WHERE id = " +
+                            std::to_string(elsewhere);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(store.mark_stale_runs(), 1);
+  const auto runs = store.runs();
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].status, RunStatus::kFailed);
+  EXPECT_NE(runs[0].message.find("stale: its process (pid " + std::to_string(pid)), std::string::npos) << runs[0].message;
+  EXPECT_EQ(store.run(mine)->status, RunStatus::kRunning);
+  EXPECT_EQ(store.run(elsewhere)->status, RunStatus::kRunning);
+  EXPECT_EQ(store.mark_stale_runs(), 0);  // once
+}
+
 TEST(Store, FailedRunKeepsItsMessageAndRefusesMoreResults) {
   testing::TempDir dir;
   Store store(dir / "r.db");

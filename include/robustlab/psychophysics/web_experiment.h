@@ -69,6 +69,16 @@ void simulate_observers(Store& store, int64_t run_id, const nlohmann::json& mani
 std::string new_token();
 std::string token_hash(const std::string& token);
 
+/// The body of POST /api/answer: {"trial": int, "choice": 0|1, "confidence": 1..3, "rt_ms": finite
+/// number in [0, 1e9)}. nullopt for anything else (not JSON, missing or mistyped fields, out of range).
+struct AnswerBody {
+  int64_t trial = 0;
+  int64_t choice = 0;
+  int64_t confidence = 0;
+  double rt_ms = 0;
+};
+std::optional<AnswerBody> parse_answer(const std::string& body);
+
 struct WebExperimentOptions {
   std::filesystem::path stimuli;  ///< a stimulus set (write_stimuli)
   DesignOptions design;

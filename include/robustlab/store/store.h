@@ -85,8 +85,13 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  /// Records a new run with status running; returns its id.
+  /// Records a new run with status running; returns its id. The run's environment names the
+  /// process that runs it (host, pid and start time), for mark_stale_runs.
   int64_t begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed);
+  /// Marks failed ("stale: …") every run still running whose process, on this host, has ended (a
+  /// SIGKILL, a power cut, an out-of-memory kill): its pid is gone or now belongs to a process
+  /// started at another time. Runs of other hosts are left alone. Returns the runs marked.
+  int mark_stale_runs();
   /// Adds results to a running run, all or none (one transaction).
   void add_results(int64_t run_id, const std::vector<ResultRow>& rows);
   /// Ends a run with `status`; `message` explains a failure.
