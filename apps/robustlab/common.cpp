@@ -118,7 +118,11 @@ void record_run(const Globals& g, const std::string& command, nlohmann::json con
   try {
     body(store, run);
   } catch (const std::exception& e) {
-    store.finish_run(run, RunStatus::kFailed, first_line(e.what()));
+    try {
+      store.finish_run(run, RunStatus::kFailed, first_line(e.what()));
+    } catch (const std::exception& also) {  // a full disk, say: the next command marks the run stale
+      log_warning("run ", run, " could not be marked failed (", first_line(also.what()), ")");
+    }
     throw;
   }
   store.finish_run(run, RunStatus::kCompleted);

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   cli::add_experiment_command(app, globals);
   cli::add_launch_command(app, globals);
 
+  std::signal(SIGXFSZ, SIG_IGN);  // a file past RLIMIT_FSIZE: the write fails (EFBIG) and is reported, not a kill
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   try {

@@ -317,7 +317,9 @@ void Store::add_results(int64_t run_id, const std::vector<ResultRow>& rows) {
     }
     exec("COMMIT;");
   } catch (...) {
-    exec("ROLLBACK;");
+    // SQLite may have rolled back already (a full disk does that): then there is nothing to undo,
+    // and the original error is the one to report.
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
     throw;
   }
 }

@@ -1449,5 +1449,111 @@ TEST(CliKill, TrainLeavesNoPartialCheckpointAndRetrainsToTheSameWeights) {
   for (size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(torch::equal(trained[i], reference[i])) << i;
   expect_runs_settled(dir / "r.db", kills);
 }
+
+// ---- Full and read-only disks (docs/hardening.md).
+
+// A tmpfs of `kib` KiB mounted at `path` while this lives, where the test may mount one (root with
+// CAP_SYS_ADMIN); mounted() says whether it could.
+class SmallDisk {
+ public:
+  SmallDisk(std::filesystem::path path, int kib) : path_(std::move(path)) {
+    std::filesystem::create_directories(path_);
+    mounted_ = std::system(("mount -t tmpfs -o size=" + std::to_string(kib) + "k tmpfs " + path_.string() +
+                            " 2>/dev/null").c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) std::system(("umount " + path_.string()).c_str());
+  }
+  bool mounted() const { return mounted_; }
+  bool remount(const std::string& options) const {
+    return std::system(("mount -o remount," + options + " " + path_.string()).c_str()) == 0;
+  }
+
+ private:
+  std::filesystem::path path_;
+  bool mounted_ = false;
+};
+
+// The last line of a command's output: the error robustlab prints.
+std::string last_line(const std::string& out) {
+  const std::string trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+  return trimmed.substr(trimmed.rfind('\n') == std::string::npos ? 0 : trimmed.rfind('\n') + 1);
+}
+
+TEST(CliDiskFull, CorruptStopsWithOneLineAndKeepsEveryFileWhole) {
+  testing::TempDir dir;
+  const auto in = dir / "in";
+  write_fashion_mnist_folder(in, 20);
+  const std::string flags = " --corruptions fog,contrast --severities 1-5 --resize 224 --crop 224 -q";
+  ASSERT_EQ(run("corrupt --input " + in.string() + " --output " + (dir / "ref").string() + flags + " --db " +
+                (dir / "ref.db").string()).code, 0);
+  const auto expected = tree(dir / "ref");
+  const SmallDisk disk(dir / "small", 256);  // room for part of the ~200 outputs
+  const auto out = disk.mounted() ? dir / "small" / "out" : dir / "out";
+  const std::string args = "corrupt --input " + in.string() + " --output " + out.string() + flags + " --db " +
+                           (dir / "r.db").string();
+  // A full disk (the tmpfs), or, where no file system can be mounted, a file-size limit below the
+  // outputs' size (so every write fails as on a full disk).
+  const Output full = run(disk.mounted() ? args : "--version >/dev/null; exec prlimit --fsize=2048 " +
+                                                      std::string(ROBUSTLAB_CLI) + " " + args);
+  EXPECT_NE(full.code, 0) << full.out;
+  EXPECT_NE(last_line(full.out).find("robustlab: error: "), std::string::npos) << full.out;
+  EXPECT_NE(last_line(full.out).find("disk full"), std::string::npos) << full.out;
+  // What was written is whole: each file is the reference's, and no temporary is left.
+  const auto partial = tree(out);
+  if (disk.mounted()) EXPECT_GT(partial.size(), 0u);
+  EXPECT_LT(partial.size(), expected.size());
+  for (const auto& [name, bytes] : partial) {
+    ASSERT_TRUE(expected.count(name)) << name;
+    EXPECT_EQ(bytes, expected.at(name)) << name;
+  }
+  EXPECT_EQ(Store(dir / "r.db").runs().back().status, RunStatus::kFailed);
+  // With room again, the same command finishes the job.
+  if (disk.mounted()) ASSERT_TRUE(disk.remount("size=64m"));
+  ASSERT_EQ(run(args).code, 0);
+  EXPECT_EQ(tree(out), expected);
+  if (!disk.mounted()) return;
+  // A read-only output: one line, nothing written.
+  ASSERT_TRUE(disk.remount("ro"));
+  const Output ro = run("corrupt --input " + in.string() + " --output " + (dir / "small" / "ro").string() + flags +
+                        " --db " + (dir / "r.db").string());
+  EXPECT_EQ(ro.code, 3) << ro.out;
+  EXPECT_NE(last_line(ro.out).find("cannot create the output directory"), std::string::npos) << ro.out;
+}
+
+TEST(CliDiskFull, AFullStoreFailsClearlyAndKeepsItsRows) {
+  testing::TempDir dir;
+  const SmallDisk disk(dir / "small", 8192);  // the WAL alone may grow to 4 MB
+  if (!disk.mounted()) GTEST_SKIP() << "no tmpfs can be mounted here; the store's full-disk path is tested through "
+                                       "RLIMIT_FSIZE in the web experiment's tests";
+  const auto db = dir / "small" / "r.db";
+  const std::string args = "--db " + db.string() + " -q eval --model " + model_path() +
+                           " --limit 200 --batch-size 100 --corruptions benchmark --severities 1-5";
+  // Fill the disk but for a little, so that the store runs out mid-run.
+  ASSERT_EQ(run("--db " + db.string() + " -q eval --model " + model_path() + " --limit 20").code, 0);
+  {
+    std::ofstream filler(dir / "small" / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) {
+    }
+  }
+  std::filesystem::resize_file(dir / "small" / "filler", std::filesystem::file_size(dir / "small" / "filler") - 48 * 1024);
+  const Output full = run(args);
+  EXPECT_NE(full.code, 0) << full.out;
+  EXPECT_NE(last_line(full.out).find("robustlab: error: "), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("full"), std::string::npos) << full.out;
+  // The database is whole: the first run and its rows are there, and it opens and checks clean.
+  std::filesystem::remove(dir / "small" / "filler");
+  Store store(db);
+  const auto runs = store.runs();
+  ASSERT_GE(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kCompleted);
+  EXPECT_FALSE(store.results({.run_id = runs[0].id}).empty());
+  const Output check = run("--db " + db.string() + " results --json");
+  EXPECT_EQ(check.code, 0) << check.out;
+  // With room again the interrupted benchmark resumes and completes.
+  const Output again = run(args);
+  EXPECT_EQ(again.code, 0) << again.out;
+}
 }  // namespace
 }  // namespace robustlab
