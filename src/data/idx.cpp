@@ -79,13 +79,22 @@ IdxArray load_idx(const fs::path& path) {
     }
     const uint32_t dim = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
     array.dims.push_back(dim);
+    constexpr uint64_t kLargest = uint64_t{1} << 34;
+    if (dim != 0 && count > kLargest / dim) {
+      throw FormatError("load_idx: file '" + path.string() + "' declares an implausible size");
+    }
     count *= dim;
   }
-  if (count > (uint64_t{1} << 34)) {
-    throw FormatError("load_idx: file '" + path.string() + "' declares an implausible size");
+  // Read in chunks, so that memory follows the data there is, not what a header claims.
+  size_t got = 0;
+  while (got < count) {
+    const size_t want = std::min<uint64_t>(count - got, size_t{1} << 24);
+    array.data.resize(got + want);
+    const size_t n = file.read(array.data.data() + got, want);
+    got += n;
+    if (n < want) break;
   }
-  array.data.resize(count);
-  const size_t got = file.read(array.data.data(), count);
+  array.data.resize(got);
   if (got != count) {
     const int64_t per_item = array.dims[0] > 0 ? static_cast<int64_t>(count / array.dims[0]) : 1;
     throw FormatError("load_idx: file '" + path.string() + "' is truncated: header says " +

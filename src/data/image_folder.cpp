@@ -36,7 +36,12 @@ bool is_image_file(const fs::path& path) {
 
 cv::Mat read_image(const fs::path& path, bool grayscale) {
   require_file(path, "read_image");
-  cv::Mat image = cv::imread(path.string(), grayscale ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  cv::Mat image;
+  try {
+    image = cv::imread(path.string(), grayscale ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {  // OpenCV's own checks, e.g. a header declaring an image too large
+    throw FormatError("read_image: file '" + path.string() + "' is not a readable image (" + first_line(e.what()) + ")");
+  }
   if (image.empty()) {
     throw FormatError("read_image: file '" + path.string() + "' is not a readable image (corrupt or truncated)");
   }

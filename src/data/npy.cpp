@@ -96,10 +96,15 @@ torch::Tensor read_npy(const std::filesystem::path& path) {
   std::vector<int64_t> shape;
   const std::string dims = m[1];
   const std::regex number("\\d+");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it)
-    shape.push_back(std::stoll(it->str()));
   int64_t count = 1;
-  for (int64_t d : shape) count *= d;
+  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
+    const std::string digits = it->str();
+    const int64_t d = digits.size() > 12 ? -1 : std::stoll(digits);
+    if (d < 0 || (d > 0 && count > (int64_t{1} << 40) / d))
+      throw FormatError("'" + name + "' declares an implausible shape (" + dims + ")");
+    shape.push_back(d);
+    count *= d;
+  }
   const size_t data = offset + header_len, need = static_cast<size_t>(count) * dtype->size;
   if (bytes.size() - data < need)
     throw FormatError("'" + name + "' is truncated: " + std::to_string(bytes.size() - data) + " of " +

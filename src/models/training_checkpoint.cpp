@@ -13,9 +13,9 @@ torch::serialize::InputArchive open_archive(const std::filesystem::path& path, c
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // c10::Error, and the TorchScript importer's own ErrorReport
     throw FormatError(what + ": checkpoint '" + path.string() + "' is corrupt or not a " + what + " checkpoint (" +
-                      first_line(e.what_without_backtrace()) + ")");
+                      first_line(e.what()) + ")");
   }
   return archive;
 }
