@@ -100,7 +100,7 @@ std::optional<int64_t> find_experiment_run(const Store& store, const fs::path& s
 int64_t experiment_run(Store& store, const fs::path& stimuli, const json& manifest, const DesignOptions& design,
                        bool simulated) {
   if (const auto run = find_experiment_run(store, stimuli, manifest, design, simulated)) return *run;
-  return store.begin_run(kCommand, run_config(stimuli, manifest, design, simulated), design.seed);
+  return store.begin_run(kCommand, run_config(stimuli, manifest, design, simulated), design.seed, /*persistent=*/true);
 }
 
 std::vector<ParticipantAnswers> experiment_answers(Store& store, int64_t run_id, const json& manifest,

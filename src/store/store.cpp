@@ -275,13 +275,14 @@ int Store::mark_stale_runs() {
   return static_cast<int>(stale.size());
 }
 
-int64_t Store::begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed) {
+int64_t Store::begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed, bool persistent) {
   Statement s(db_,
               "INSERT INTO runs(command, config, seed, version, started_at, status, environment) "
               "VALUES (?, ?, ?, ?, ?, 'running', ?)");
   const Environment env = environment();
   nlohmann::json described = to_json(env);
-  described["process"] = {{"host", host_name()}, {"pid", static_cast<int64_t>(getpid())}, {"start", start_ticks(getpid())}};
+  if (!persistent)
+    described["process"] = {{"host", host_name()}, {"pid", static_cast<int64_t>(getpid())}, {"start", start_ticks(getpid())}};
   s.bind(1, command);
   s.bind(2, config.dump());
   s.bind(3, static_cast<int64_t>(seed));

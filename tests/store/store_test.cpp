@@ -88,6 +88,16 @@ TEST(Store, ARunWhoseProcessEndedIsMarkedStale) {
   waitpid(pid, &status, 0);
   Store store(dir / "r.db");
   const int64_t mine = store.begin_run("eval", {{"who", "alive"}}, 0);  // this process: alive
+  // A persistent run (a web experiment) outlives its processes: never stale.
+  const pid_t server = fork();
+  if (server == 0) {
+    try {
+      Store(dir / "r.db").begin_run("experiment", {{"who", "persistent"}}, 0, /*persistent=*/true);
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  waitpid(server, nullptr, 0);
   // A run of another machine cannot be checked from here and is left alone.
   const int64_t elsewhere = store.begin_run("eval", {{"who", "elsewhere"}}, 0);
   {
@@ -100,7 +110,8 @@ TEST(Store, ARunWhoseProcessEndedIsMarkedStale) {
   }
   EXPECT_EQ(store.mark_stale_runs(), 1);
   const auto runs = store.runs();
-  ASSERT_EQ(runs.size(), 3u);
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[2].status, RunStatus::kRunning);  // the persistent one
   EXPECT_EQ(runs[0].status, RunStatus::kFailed);
   EXPECT_NE(runs[0].message.find("stale: its process (pid " + std::to_string(pid)), std::string::npos) << runs[0].message;
   EXPECT_EQ(store.run(mine)->status, RunStatus::kRunning);

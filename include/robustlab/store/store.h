@@ -86,8 +86,10 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   /// Records a new run with status running; returns its id. The run's environment names the
-  /// process that runs it (host, pid and start time), for mark_stale_runs.
-  int64_t begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed);
+  /// process that runs it (host, pid and start time), for mark_stale_runs, unless `persistent`: a
+  /// run that outlives processes (a web experiment, which many server sessions collect) is never
+  /// stale.
+  int64_t begin_run(const std::string& command, const nlohmann::json& config, uint64_t seed, bool persistent = false);
   /// Marks failed ("stale: …") every run still running whose process, on this host, has ended (a
   /// SIGKILL, a power cut, an out-of-memory kill): its pid is gone or now belongs to a process
   /// started at another time. Runs of other hosts are left alone. Returns the runs marked.
