@@ -106,6 +106,11 @@ BlasInfo loaded_blas() {
   return info;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
+}
+
 Environment environment() {
   static const Environment fixed = [] {
     Environment env;

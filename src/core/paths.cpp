@@ -10,21 +10,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "robustlab/core/environment.h"
 #include "robustlab/core/error.h"
 
 namespace fs = std::filesystem;
 
 namespace robustlab {
-
-namespace {
-
-/// This machine's name, in the names of temporary files (several machines may share a folder).
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("host");
-}
-
-}  // namespace
 
 int64_t remove_stale_temporaries(const fs::path& dir) {
   std::error_code ec;

@@ -110,7 +110,7 @@ torch::Tensor read_npy(const std::filesystem::path& path) {
     throw FormatError("'" + name + "' is truncated: " + std::to_string(bytes.size() - data) + " of " +
                       std::to_string(need) + " bytes");
   torch::Tensor out = torch::empty(shape, dtype->type);
-  std::memcpy(out.data_ptr(), bytes.data() + data, need);
+  if (need > 0) std::memcpy(out.data_ptr(), bytes.data() + data, need);  // an empty array has no storage
   return out;
 }
 

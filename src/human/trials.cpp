@@ -96,8 +96,9 @@ std::vector<std::string> normalize_conditions(const std::vector<std::string>& ra
   for (size_t i = 0; i < raw.size() && all_numeric; ++i) {
     all_numeric = parse_number(raw[i], values[i]);
     if (all_numeric) {
+      // (an integer beyond int64 is read as a float, as pandas does past uint64)
       floating = floating || !std::isfinite(values[i]) || values[i] != std::floor(values[i]) ||
-                 raw[i].find_first_of(".eE") != std::string::npos;
+                 std::abs(values[i]) >= 9.2e18 || raw[i].find_first_of(".eE") != std::string::npos;
     }
   }
   if (!all_numeric) return raw;
@@ -146,8 +147,9 @@ ObserverTrials read_raw_csv(const fs::path& path, const std::string& dataset) {
     }
     Trial t;
     double trial_number;
-    if (!parse_number(f[column[2]], trial_number) || trial_number != std::floor(trial_number)) {
-      throw FormatError(where(line_number) + "trial '" + f[column[2]] + "' is not a whole number");
+    if (!parse_number(f[column[2]], trial_number) || trial_number != std::floor(trial_number) ||
+        std::abs(trial_number) > 1e15) {
+      throw FormatError(where(line_number) + "trial '" + f[column[2]] + "' is not a whole number (of a sensible size)");
     }
     t.trial = static_cast<int64_t>(trial_number);
     t.rt = parse_rt(f[column[3]]);

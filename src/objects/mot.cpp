@@ -104,6 +104,8 @@ std::vector<Video> videos_from_json(const nlohmann::json& json) {
         throw FormatError("mot json: " + where(v, t) + " has " + std::to_string(frame.masks.size()) + " masks but " +
                           std::to_string(frame.ids.size()) + " ids");
       }
+      if (f.contains("num_bg") && !f["num_bg"].is_number_integer())
+        throw FormatError("mot json: " + where(v, t) + ": num_bg must be an integer");
       frame.num_bg = f.value("num_bg", int64_t{0});
       if (frame.num_bg < 0 || frame.num_bg > static_cast<int64_t>(frame.ids.size())) {
         throw FormatError("mot json: " + where(v, t) + ": num_bg " + std::to_string(frame.num_bg) + " with " +

@@ -84,13 +84,6 @@ RunStatus parse_status(const std::string& s) {
   return RunStatus::kRunning;
 }
 
-/// This machine's name.
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
-}
-
 /// When process `pid` started (field 22 of /proc/<pid>/stat, in clock ticks since boot), or -1
 /// when there is no such process: with the pid, it names one process even after pids are reused.
 int64_t start_ticks(pid_t pid) {

@@ -37,6 +37,9 @@ struct Environment {
 BlasInfo loaded_blas();
 /// The whole environment; cheap after the first call except for the thread counts.
 Environment environment();
+/// This machine's name (gethostname), "unknown" when there is none: it tells one machine's
+/// processes and temporary files from another's in a shared folder or database.
+std::string host_name();
 nlohmann::json to_json(const Environment& env);
 /// A few human-readable lines: "LibTorch 1.13.0", "BLAS: OpenBLAS (…)", ...
 std::string describe(const Environment& env);
