@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
@@ -34,8 +35,36 @@ bool is_image_file(const fs::path& path) {
          ext == ".tif" || ext == ".tiff" || ext == ".ppm" || ext == ".pgm";
 }
 
+namespace {
+
+/// Whether `path` starts like a JPEG, PNG, BMP, WebP, TIFF or PNM file and is not a DICOM file
+/// ("DICM" at byte 128). OpenCV picks its decoder by content and would otherwise hand such files to
+/// decoders robustlab does not list (fuzzing found an assertion that aborts inside the DICOM one).
+bool has_image_signature(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<unsigned char, 132> b{};
+  in.read(reinterpret_cast<char*>(b.data()), b.size());
+  const auto n = in.gcount();
+  if (n >= 132 && b[128] == 'D' && b[129] == 'I' && b[130] == 'C' && b[131] == 'M') return false;
+  auto starts = [&](std::initializer_list<int> sig) {
+    if (static_cast<std::streamsize>(sig.size()) > n) return false;
+    size_t i = 0;
+    for (int c : sig)
+      if (c >= 0 && b[i++] != c) return false;
+      else if (c < 0) ++i;
+    return true;
+  };
+  return starts({0xFF, 0xD8, 0xFF}) || starts({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) || starts({'B', 'M'}) ||
+         starts({'R', 'I', 'F', 'F', -1, -1, -1, -1, 'W', 'E', 'B', 'P'}) || starts({'I', 'I', 0x2A, 0}) ||
+         starts({'M', 'M', 0, 0x2A}) || (n >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6');
+}
+
+}  // namespace
+
 cv::Mat read_image(const fs::path& path, bool grayscale) {
   require_file(path, "read_image");
+  if (!has_image_signature(path))
+    throw FormatError("read_image: file '" + path.string() + "' is not a JPEG, PNG, BMP, WebP, TIFF or PNM image");
   cv::Mat image;
   try {
     image = cv::imread(path.string(), grayscale ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);

@@ -54,6 +54,11 @@ std::shared_ptr<TensorDataset> load_tensor_file(const std::filesystem::path& pat
     throw FormatError("load_tensor_file: 'y' in '" + path.string() + "' must be 1-D integer labels, got " +
                       c10::str(y.sizes()) + " " + std::string(c10::toString(y.scalar_type())));
   }
+  constexpr int64_t kMostClasses = 1 << 20;
+  if (y.numel() > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= kMostClasses))
+    throw FormatError("load_tensor_file: the labels in '" + path.string() + "' must lie in [0, " +
+                      std::to_string(kMostClasses) + "), got [" + std::to_string(y.min().item<int64_t>()) + ", " +
+                      std::to_string(y.max().item<int64_t>()) + "]");
   if (num_classes <= 0) num_classes = y.numel() > 0 ? y.max().item<int64_t>() + 1 : 0;
   std::vector<std::string> names;
   for (int64_t c = 0; c < num_classes; ++c) names.push_back(std::to_string(c));
