@@ -15,7 +15,8 @@ if [ ! -f build-fuzz/CMakeCache.txt ]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DROBUSTLAB_FUZZ=ON -DROBUSTLAB_BUILD_TESTS=OFF -DROBUSTLAB_BUILD_BENCH=OFF -DROBUSTLAB_BUILD_PYTHON=OFF
 fi
-targets=$(ls fuzz/targets | sed 's/\.cpp$//')
+# TARGETS="idx npy" narrows the run to some targets.
+targets=${TARGETS:-$(ls fuzz/targets | sed 's/\.cpp$//')}
 echo "fuzz: building $(echo $targets | wc -w) targets in build-fuzz" >&2
 cmake --build build-fuzz --parallel "$(nproc)" --target $(for t in $targets; do echo -n "fuzz_$t "; done)
 mkdir -p build-fuzz/logs
