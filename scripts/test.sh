@@ -30,5 +30,5 @@ for t in "${asan_tests[@]}"; do
   "build-asan/tests/$t" --gtest_brief=1
 done
 for r in "${asan_replays[@]}"; do
-  "build-asan/fuzz/replay_$r" "fuzz/corpus/$r" "fuzz/crashes/$r" 2>/dev/null
+  "build-asan/fuzz/replay_$r" "fuzz/corpus/$r" "fuzz/crashes/$r"  # a failure prints its input and report
 done
