@@ -97,6 +97,28 @@ TEST(ImageFolder, BrokenInputsGiveClearErrors) {
   }
 }
 
+TEST(ReadImage, OnlyTheListedFormatsReachADecoder) {
+  testing::TempDir dir;
+  const auto png = dir / "a.png";
+  cv::imwrite(png.string(), gradient(8, 8));
+  EXPECT_EQ(read_image(png).cols, 8);
+  // Text named .png, and a DICOM file (its "DICM" at byte 128) behind a PNG-like start: OpenCV
+  // would pick its DICOM decoder for the second, which aborts on malformed input.
+  std::ofstream(dir / "text.png") << "not an image at all";
+  std::string dicom(200, '\0');
+  dicom.replace(0, 8, "\x89PNG\r\n\x1a\n");
+  dicom.replace(128, 4, "DICM");
+  std::ofstream(dir / "dicom.png", std::ios::binary) << dicom;
+  for (const char* name : {"text.png", "dicom.png"}) {
+    try {
+      read_image(dir / name);
+      ADD_FAILURE() << name << " was decoded";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a JPEG, PNG, BMP, WebP, TIFF or PNM image"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ImageFolder, MixedSizesWithoutCropAreRejectedInABatch) {
   testing::TempDir dir;
   fs::create_directories(dir / "c");
