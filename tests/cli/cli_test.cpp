@@ -1166,6 +1166,15 @@ TEST(CliDistributed, ShardedAttackAndCorruptEqualOneProcess) {
 // A rank killed mid-run (SIGKILL) stops the launch; the run is marked failed with the conditions
 // rank 0 stored; rerunning with a different number of ranks resumes it and ends with the numbers of
 // one process.
+// Launches `args` on 2 ranks against `db` and kills rank 1 (SIGKILL) as soon as the store holds a
+// result row.
+Output launch_killing_rank_1_after_first_row(const std::filesystem::path& db, const std::string& args) {
+  const std::string first_row = "until [ \"$(sqlite3 " + db.string() +
+                                " \"select count(*) from results\" 2>/dev/null)\" -gt 0 ] 2>/dev/null; do sleep 0.05; done";
+  return run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then (" + first_row + "; kill -9 $$) & fi; exec " +
+             std::string(ROBUSTLAB_CLI) + " --db " + db.string() + args + "'");
+}
+
 TEST(CliDistributed, ARankKilledMidRunIsResumedByMoreRanks) {
   testing::TempDir dir;
   const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
@@ -1174,10 +1183,7 @@ TEST(CliDistributed, ARankKilledMidRunIsResumedByMoreRanks) {
                            " --limit 256 --batch-size 64 --corruptions benchmark --severities 1,3,5 --adapt bn";
   const std::string db = " --db " + (dir / "r.db").string();
   // Rank 1 is killed as soon as rank 0 has stored its first condition.
-  const std::string first_row = "until [ \"$(sqlite3 " + (dir / "r.db").string() +
-                                " \"select count(*) from results\" 2>/dev/null)\" -gt 0 ] 2>/dev/null; do sleep 0.1; done";
-  const Output killed = run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then (" + first_row +
-                            "; kill -9 $$) & fi; exec " + cli + db + args + "'");
+  const Output killed = launch_killing_rank_1_after_first_row(dir / "r.db", args);
   EXPECT_NE(killed.code, 0);
   EXPECT_NE(killed.out.find("rank 1 was killed by signal"), std::string::npos) << killed.out;
   int64_t first_run = 0;
@@ -1209,10 +1215,7 @@ TEST(CliDistributed, AShardedAttackStoresEachRoundAndResumesOnOtherRanks) {
   const std::string args = " -q --json attack --model " + model + " --limit 48 --batch-size 8 --steps 100";
   const std::string db = " --db " + (dir / "r.db").string();
   // Rank 1 is killed once the first round (two batches) is stored.
-  const std::string first_rows = "until [ \"$(sqlite3 " + (dir / "r.db").string() +
-                                 " \"select count(*) from results\" 2>/dev/null)\" -gt 0 ] 2>/dev/null; do sleep 0.05; done";
-  const Output killed = run("launch --nproc 2 --grace 2 -- sh -c 'if [ \"$RANK\" = 1 ]; then (" + first_rows +
-                            "; kill -9 $$) & fi; exec " + cli + db + args + "'");
+  const Output killed = launch_killing_rank_1_after_first_row(dir / "r.db", args);
   EXPECT_NE(killed.code, 0);
   EXPECT_NE(killed.out.find("rank 1 was killed by signal"), std::string::npos) << killed.out;
   size_t stored = 0;
