@@ -164,7 +164,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     std::string dataset = "dsprites", transitions = "lap", model = "slowvae", checkpoint, sizes = "small";
     std::optional<double> beta, gamma, rate_prior;
     rep::SlowVaeTrainOptions train;
-    bool restart = false;
+    bool restart = false, no_metrics = false;
   };
   auto f = std::make_shared<Flags>();
   f->train.steps = 5000;
@@ -188,11 +188,16 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
   cmd->add_option("--steps", f->train.steps, "Training steps (the reference: 300000)")->capture_default_str();
   cmd->add_option("--lr", f->train.lr, "Adam learning rate")->capture_default_str();
   cmd->add_option("--log-every", f->train.log_every, "Steps between logged losses")->capture_default_str();
+  cmd->add_option("--checkpoint-every", f->train.checkpoint_every, "Steps between checkpoints (and at the last step)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--checkpoint", f->checkpoint,
                   "Checkpoint written while training and resumed from (default: in the cache, named by the settings)");
   cmd->add_flag("--restart", f->restart, "Train from scratch even if the checkpoint exists");
   cmd->add_option("--sizes", f->sizes, "Metric sample sizes: small (CPU scale), quick or reference (disentanglement_lib)")
       ->capture_default_str();
+  cmd->add_flag("--no-metrics", f->no_metrics,
+                "Train only; measure later with disentanglement --dataset dsprites --encoder <checkpoint>");
   cmd->callback([f, &g] {
     apply_globals(g);
     require_cpu(g, "slowvae");
@@ -213,7 +218,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     nlohmann::json config = {{"dataset", f->dataset}, {"transitions", f->transitions}, {"rate_data", o.pairs.rate},
                              {"k", o.pairs.k}, {"model", f->model}, {"beta", o.loss.beta}, {"gamma", o.loss.gamma},
                              {"rate_prior", o.loss.rate}, {"z_dim", o.z_dim}, {"batch_pairs", o.batch_pairs},
-                             {"steps", o.steps}, {"lr", o.lr}, {"sizes", f->sizes}};
+                             {"steps", o.steps}, {"lr", o.lr}, {"sizes", f->no_metrics ? "" : f->sizes}};
     if (f->checkpoint.empty()) f->checkpoint = default_slowvae_checkpoint(o).string();
     std::filesystem::create_directories(std::filesystem::absolute(f->checkpoint).parent_path());
     if (f->restart) std::filesystem::remove(f->checkpoint);
@@ -223,12 +228,12 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     const std::string model_name = f->model + "/" + f->dataset + "/" + f->transitions;
     nlohmann::json metrics;
     record_run(g, "slowvae", config, [&](Store& store, int64_t run) {
-      metrics = train_and_evaluate_slowvae(o, f->sizes, store, run, model_name, g.seed);
+      metrics = train_and_evaluate_slowvae(o, f->no_metrics ? "" : f->sizes, store, run, model_name, g.seed);
     });
     if (g.json) {
       print_json({{"model", f->model}, {"checkpoint", f->checkpoint}, {"metrics", metrics}});
     } else {
-      print_metrics(metrics);
+      if (!metrics.empty()) print_metrics(metrics);
       std::cout << "checkpoint: " << f->checkpoint << "\n";
     }
   });

@@ -113,6 +113,9 @@ void add_objects_command(CLI::App& app, Globals& g) {
                     "spatial-broadcast decoder)")
       ->capture_default_str();
   train->add_option("--log-every", tf->options.log_every, "Steps between loss rows")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--checkpoint-every", tf->options.checkpoint_every, "Steps between checkpoints (and at the last step)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   train->callback([tf, &g] {
     apply_globals(g);
     require_cpu(g, "objects");

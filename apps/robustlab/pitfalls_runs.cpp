@@ -228,29 +228,30 @@ SvrtSummary run_svrt_study(Store& store, int64_t run, const SvrtStudyOptions& op
         const auto previous = std::find_if(done.begin(), done.end(), [&](const SvrtCell& c) {
           return c.problem == problem && c.size == size && c.lr == lr;
         });
+        SvrtCell cell;
         if (previous != done.end()) {
-          cells.push_back(*previous);
-          continue;
+          cell = *previous;  // its rows are stored again below: the resumed run holds every model's
+        } else {
+          const uint64_t cell_id = (static_cast<uint64_t>(problem) << 40) ^ (static_cast<uint64_t>(size) << 8) ^
+                                   mix_seed(std::bit_cast<uint64_t>(lr));
+          const uint64_t seed = mix_seed(options.seed ^ mix_seed(cell_id));
+          torch::manual_seed(seed);
+          ZooClassifier model({.arch = options.arch, .in_channels = 1, .num_classes = 2, .image_size = stimuli::kSvrtSide});
+          const int64_t epochs = (options.presentations + size - 1) / size;
+          TrainOptions train{.epochs = epochs, .lr = lr, .batch_size = options.batch_size, .flip = true,
+                             .vertical_flip = true, .seed = seed};
+          log_info("svrt problem ", problem, " (", svrt_group(problem), "): ", size, " training images, ", epochs,
+                   " epochs, lr ", lr);
+          const auto history = train_classifier(model, train_subset, train);
+          cell = {problem, size, lr, history.back().train_accuracy, evaluate_accuracy(model, val).accuracy(),
+                  evaluate_accuracy(model, test).accuracy()};
+          log_info("svrt problem ", problem, ", ", size, " images, lr ", lr, ": train ", fixed(cell.train_accuracy, 3),
+                   ", validation ", fixed(cell.val_accuracy, 3), ", test ", fixed(cell.test_accuracy, 3));
         }
-        const uint64_t cell_id = (static_cast<uint64_t>(problem) << 40) ^ (static_cast<uint64_t>(size) << 8) ^
-                                 mix_seed(std::bit_cast<uint64_t>(lr));
-        const uint64_t seed = mix_seed(options.seed ^ mix_seed(cell_id));
-        torch::manual_seed(seed);
-        ZooClassifier model({.arch = options.arch, .in_channels = 1, .num_classes = 2, .image_size = stimuli::kSvrtSide});
-        const int64_t epochs = (options.presentations + size - 1) / size;
-        TrainOptions train{.epochs = epochs, .lr = lr, .batch_size = options.batch_size, .flip = true,
-                           .vertical_flip = true, .seed = seed};
-        log_info("svrt problem ", problem, " (", svrt_group(problem), "): ", size, " training images, ", epochs,
-                 " epochs, lr ", lr);
-        const auto history = train_classifier(model, train_subset, train);
-        SvrtCell cell{problem, size, lr, history.back().train_accuracy, evaluate_accuracy(model, val).accuracy(),
-                      evaluate_accuracy(model, test).accuracy()};
         const nlohmann::json condition = {{"train_size", size}, {"lr", lr}, {"group", svrt_group(problem)}};
         store.add_results(run, {{options.arch, svrt_dataset(problem), condition, "train_accuracy", cell.train_accuracy, size},
                                 {options.arch, svrt_dataset(problem), condition, "val_accuracy", cell.val_accuracy, val->size()},
                                 {options.arch, svrt_dataset(problem), condition, "test_accuracy", cell.test_accuracy, test->size()}});
-        log_info("svrt problem ", problem, ", ", size, " images, lr ", lr, ": train ", fixed(cell.train_accuracy, 3),
-                 ", validation ", fixed(cell.val_accuracy, 3), ", test ", fixed(cell.test_accuracy, 3));
         cells.push_back(cell);
       }
     }

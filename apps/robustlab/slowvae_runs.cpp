@@ -95,7 +95,6 @@ std::filesystem::path default_slowvae_checkpoint(const rep::SlowVaeTrainOptions&
 
 nlohmann::json train_and_evaluate_slowvae(const rep::SlowVaeTrainOptions& o, const std::string& sizes_name,
                                           Store& store, int64_t run, const std::string& model_name, uint64_t seed) {
-  const MetricSizes sizes = MetricSizes::named(sizes_name);
   const std::string dataset = rep::to_string(o.dataset);
   Progress progress("train " + model_name, o.steps);
   rep::BetaVae model = rep::train_slowvae(
@@ -112,7 +111,9 @@ nlohmann::json train_and_evaluate_slowvae(const rep::SlowVaeTrainOptions& o, con
       },
       &progress);
   progress.finish();
-  nlohmann::json metrics;
+  nlohmann::json metrics = nlohmann::json::object();
+  if (sizes_name.empty()) return metrics;
+  const MetricSizes sizes = MetricSizes::named(sizes_name);
   if (o.dataset == rep::SpriteDataset::kDSprites) {
     metrics = dsprites_metrics([&](const torch::Tensor& f) { return rep::encode_means(model, rep::render_dsprites(f)); },
                                sizes, seed);

@@ -33,7 +33,7 @@ std::filesystem::path default_slowvae_checkpoint(const representation::SlowVaeTr
 
 /// Trains (or resumes, or takes from a finished checkpoint) and evaluates: losses stored as they
 /// come, then the metrics (all of them on dSprites; MCC on natural sprites, whose factors are
-/// continuous, as the reference), stored and returned.
+/// continuous, as the reference), stored and returned. Empty `sizes`: training only, no metrics.
 nlohmann::json train_and_evaluate_slowvae(const representation::SlowVaeTrainOptions& options, const std::string& sizes,
                                           Store& store, int64_t run, const std::string& model_name, uint64_t seed);
 

@@ -95,8 +95,7 @@ FolderReport corrupt_folder(const FolderJob& job, const std::function<void(int64
     std::fclose(f);
   });
   fs::remove(job.output / ".robustlab-write-test", ec);
-  if (const int64_t stale = remove_stale_temporaries(job.output); stale > 0)
-    log_info("corrupt: removed ", stale, " partial file", stale == 1 ? "" : "s", " of an interrupted run");
+  remove_stale_temporaries(job.output);
 
   const bool single = fs::is_regular_file(job.input);
   FolderReport report;

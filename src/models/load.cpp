@@ -227,6 +227,7 @@ void save_checkpoint(ZooClassifier& model, const fs::path& path, const nlohmann:
   model.net().save(archive);
   archive.write(kConfigKey, c10::IValue(model.config().to_json().dump()));
   archive.write(kMetadataKey, c10::IValue(metadata.dump()));
+  remove_stale_temporaries_of(path);  // a killed run's half-written checkpoint
   write_atomically(path, [&](const fs::path& tmp) {
     try {
       archive.save_to(tmp.string());

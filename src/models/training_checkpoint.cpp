@@ -57,6 +57,7 @@ void save_training_checkpoint(const std::filesystem::path& path, const std::stri
   state << rng;
   archive.write("rng", c10::IValue(state.str()));
   archive.write("noise_rng", at::detail::getDefaultCPUGenerator().get_state());
+  remove_stale_temporaries_of(path);  // a killed run's half-written checkpoint
   write_atomically(path, [&](const std::filesystem::path& tmp) {
     try {
       archive.save_to(tmp.string());

@@ -224,6 +224,7 @@ int64_t write_split(const std::filesystem::path& dir, const SplitOptions& o,
                     const std::function<void(int64_t)>& on_video) {
   if (o.videos < 1 || o.shard < 1) throw InvalidArgument("objects: videos and shard must be >= 1");
   std::filesystem::create_directories(dir);
+  remove_stale_temporaries(dir);
   const uint64_t split_seed = mix_seed(o.seed ^ std::hash<std::string>{}(o.split + "/" + to_string(o.set)));
   std::vector<Video> annotations;
   int64_t written = 0;

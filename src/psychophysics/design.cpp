@@ -95,6 +95,7 @@ json write_stimuli(Classifier& model, const DatasetPtr& data, const StimulusOpti
                    const std::function<void(const std::string&)>& log) {
   o.validate();
   fs::create_directories(dir);
+  remove_stale_temporaries(dir);
   const int64_t needed = 2 * o.images * o.batches;
   if (data->size() < needed) {
     throw InvalidArgument("dataset " + data->name() + " has " + std::to_string(data->size()) + " images, too few for " +

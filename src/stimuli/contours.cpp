@@ -480,6 +480,7 @@ torch::Tensor contour_stimulus(const std::vector<Polyline>& lines, ContourSet se
 int64_t write_contour_set(const std::filesystem::path& root, const ContourSetOptions& options,
                           const std::function<void(int64_t, int64_t)>& progress) {
   if (options.repetitions < 1) throw InvalidArgument("contours: repetitions must be >= 1");
+  remove_stale_temporaries(root);
   std::vector<int> counts;
   switch (options.set) {
     case ContourSet::kTriangles: counts.assign(7, 3); break;

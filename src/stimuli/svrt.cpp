@@ -825,6 +825,7 @@ int64_t write_svrt_set(const std::filesystem::path& root, const SvrtSetOptions& 
   if (options.samples < 2 || options.samples % 2 != 0)
     throw InvalidArgument("svrt: the number of samples must be even and at least 2 (half of each class)");
   const int64_t per_class = options.samples / 2;
+  remove_stale_temporaries(root);
   auto name = [&](int64_t i) {
     std::string index = std::to_string(i % per_class);
     index.insert(0, index.size() < 6 ? 6 - index.size() : 0, '0');

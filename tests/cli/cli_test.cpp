@@ -1129,9 +1129,11 @@ std::map<std::string, double> stored_norms(const std::filesystem::path& db) {
   return out;
 }
 
-std::map<std::string, std::string> file_contents(const std::filesystem::path& root) {
+// Every file under `root` (hidden temporaries too) with its bytes.
+std::map<std::string, std::string> tree(const std::filesystem::path& root) {
   std::map<std::string, std::string> out;
-  for (const auto& path : files_under(root)) out[std::filesystem::relative(path, root).string()] = read_file(path);
+  if (!std::filesystem::exists(root)) return out;
+  for (const auto& path : files_under(root)) out[std::filesystem::relative(path, root).string()] = read_bytes(path);
   return out;
 }
 
@@ -1155,9 +1157,9 @@ TEST(CliDistributed, ShardedAttackAndCorruptEqualOneProcess) {
   ASSERT_EQ(run("--db " + (dir / "c1.db").string() + corrupt + (dir / "c1").string()).code, 0);
   const Output three = run("launch --nproc 3 -- " + cli + " --db " + (dir / "c3.db").string() + corrupt + (dir / "c3").string());
   ASSERT_EQ(three.code, 0) << three.out;
-  const auto expected = file_contents(dir / "c1");
+  const auto expected = tree(dir / "c1");
   EXPECT_EQ(expected.size(), 16u);
-  EXPECT_EQ(file_contents(dir / "c3"), expected);  // the same files, byte for byte
+  EXPECT_EQ(tree(dir / "c3"), expected);  // the same files, byte for byte
   Store store(dir / "c3.db");
   EXPECT_EQ(store.runs().size(), 1u);
   EXPECT_EQ(store.results({.metric = "written"}).at(0).row.value, 16.0);
@@ -1336,14 +1338,6 @@ int64_t count_rows(const std::filesystem::path& db, const std::string& metric) {
   return n;
 }
 
-// Every file under `root` (hidden temporaries too) with its bytes.
-std::map<std::string, std::string> tree(const std::filesystem::path& root) {
-  std::map<std::string, std::string> out;
-  if (!std::filesystem::exists(root)) return out;
-  for (const auto& path : files_under(root)) out[std::filesystem::relative(path, root).string()] = read_bytes(path);
-  return out;
-}
-
 // Kills `args` when `progress()` reaches each of `points` (one kill per point, each on a fresh
 // start that resumes the last), then runs it to the end. Returns how many kills landed.
 int kill_at_points(const std::string& args, const std::function<int64_t()>& progress, const std::vector<int64_t>& points) {
@@ -1451,6 +1445,145 @@ TEST(CliKill, TrainLeavesNoPartialCheckpointAndRetrainsToTheSameWeights) {
   ASSERT_EQ(trained.size(), reference.size());
   for (size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(torch::equal(trained[i], reference[i])) << i;
   expect_runs_settled(dir / "r.db", kills);
+}
+
+// The rows of the newest completed run in `db`, by model, dataset, metric and condition. Training-curve rows (with
+// a "step") are left out, since a resumed run holds them from where it resumed, and so are the
+// `timings`, which differ between any two runs.
+std::map<std::string, double> completed_run_rows(const std::filesystem::path& db, const std::set<std::string>& timings = {}) {
+  const Store store(db);
+  const auto runs = store.runs();
+  for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
+    if (r->status != RunStatus::kCompleted) continue;
+    std::map<std::string, double> out;
+    for (const auto& row : store.results({.run_id = r->id}))
+      if (!row.row.condition.contains("step") && timings.count(row.row.metric) == 0)
+        out[row.row.model + " " + row.row.dataset + " " + row.row.metric + " " + row.row.condition.dump()] = row.row.value;
+    return out;
+  }
+  return {};
+}
+
+// The same file names under both roots (temporaries included) and the same bytes in each file;
+// a difference is reported by name, not by content.
+void expect_same_files(const std::filesystem::path& got_root, const std::filesystem::path& want_root) {
+  const auto got = tree(got_root), want = tree(want_root);
+  std::vector<std::string> got_names, want_names;
+  for (const auto& [name, bytes] : got) got_names.push_back(name);
+  for (const auto& [name, bytes] : want) want_names.push_back(name);
+  ASSERT_EQ(got_names, want_names);
+  for (const auto& [name, bytes] : want) EXPECT_TRUE(got.at(name) == bytes) << name << " differs";
+}
+
+// Two training checkpoints hold the same state: weights, optimiser moments, step and both random
+// engines. (Their bytes differ: the archive names its entries after the temporary file.)
+void expect_same_checkpoint(const std::filesystem::path& got, const std::filesystem::path& want) {
+  torch::jit::Module a = torch::jit::load(got.string()), b = torch::jit::load(want.string());
+  EXPECT_EQ(a.attr("step").toInt(), b.attr("step").toInt());
+  EXPECT_EQ(a.attr("rng").toStringRef(), b.attr("rng").toStringRef());
+  const auto tensors = [](const torch::jit::Module& m) {
+    std::map<std::string, torch::Tensor> out;
+    for (const auto& p : m.named_parameters()) out[p.name] = p.value;
+    for (const auto& p : m.named_buffers()) out[p.name] = p.value;
+    return out;
+  };
+  const auto got_tensors = tensors(a), want_tensors = tensors(b);
+  EXPECT_GT(want_tensors.size(), 4u);
+  ASSERT_EQ(got_tensors.size(), want_tensors.size());
+  for (const auto& [name, t] : want_tensors) {
+    ASSERT_EQ(got_tensors.count(name), 1u) << name;
+    EXPECT_TRUE(torch::equal(got_tensors.at(name), t)) << name;
+  }
+}
+
+// The same rows (completed_run_rows); a difference is reported row by row.
+void expect_same_rows(const std::map<std::string, double>& got, const std::map<std::string, double>& want) {
+  for (const auto& [key, value] : want) {
+    const auto it = got.find(key);
+    if (it == got.end())
+      ADD_FAILURE() << "missing: " << key;
+    else
+      EXPECT_EQ(it->second, value) << key;
+  }
+  for (const auto& [key, value] : got)
+    if (want.count(key) == 0) ADD_FAILURE() << "extra: " << key;
+}
+
+TEST(CliKill, SlowVaeResumesToTheStateOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  // Training only: the metrics of equal weights are equal (and take a minute).
+  const std::string flags = " -q slowvae --steps 16 --checkpoint-every 2 --log-every 2 --batch-size 4 --no-metrics --checkpoint ";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref" / "vae.ckpt").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out" / "vae.ckpt").string();
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "train_loss"); }, {2, 5});
+  EXPECT_GE(kills, 1);
+  ASSERT_EQ(tree(dir / "out").size(), 1u);  // the checkpoint alone, no temporary
+  expect_same_checkpoint(dir / "out" / "vae.ckpt", dir / "ref" / "vae.ckpt");
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, ObjectsTrainResumesToTheStateOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string data = (dir / "vmds").string();
+  ASSERT_EQ(run("-q objects generate -o " + data + " --train 4 --val 0 --test 0 --db " + (dir / "g.db").string()).code, 0);
+  const std::string flags = " -q objects train --data " + data + " --batch 2 --clip 2 --slots 3 --dim 8 --channels 4 "
+                            "--steps 24 --log-every 2 --checkpoint-every 2 --checkpoint ";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref" / "slots.ckpt").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out" / "slots.ckpt").string();
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "train_mse"); }, {2, 6});
+  EXPECT_GE(kills, 1);
+  ASSERT_EQ(tree(dir / "out").size(), 1u);
+  expect_same_checkpoint(dir / "out" / "slots.ckpt", dir / "ref" / "slots.ckpt");
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, IdentifyTableEndsWithTheRowsOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string flags = " -q identify --table synthetic --n 3 --steps 30 --batch-size 64 --cond-iterations 100 "
+                            "--eval-batches 2 --seeds 2";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags;
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "g_mcc"); }, {1, 9});
+  EXPECT_GE(kills, 1);
+  const auto rows = completed_run_rows(dir / "ref.db", {"train_seconds"});
+  EXPECT_EQ(rows.size(), 9u * (2 * 6 + 4));  // nine rows: six numbers per seed, four per row
+  expect_same_rows(completed_run_rows(dir / "r.db", {"train_seconds"}), rows);
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, PitfallsSvrtEndsWithTheAccuraciesOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string flags = " -q pitfalls svrt --problems 2,22 --sizes 4,8 --presentations 8 --val-samples 4 "
+                            "--test-samples 6 --arch small_cnn --data ";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out").string();
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "test_accuracy"); }, {1, 3});
+  EXPECT_GE(kills, 1);
+  expect_same_files(dir / "out", dir / "ref");  // the generated sets
+  expect_same_rows(completed_run_rows(dir / "r.db"), completed_run_rows(dir / "ref.db"));
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+// The generators (stimuli, videos, feature visualisations): killed while writing, then run again,
+// they leave the files of an uninterrupted run.
+TEST(CliKill, GeneratorsEndWithTheFilesOfAnUninterruptedRun) {
+  struct Case {
+    std::string args;  // with the output folder last
+    int64_t points[2];
+  };
+  for (const Case& c : std::vector<Case>{
+           {"stimuli svrt --problems 1,7,22 --samples 40 --output", {10, 80}},
+           {"stimuli contour --set 3-gons --repetitions 6 --output", {10, 60}},
+           {"objects generate --train 0 --val 0 --test 24 --shard 4 -o", {2, 8}},
+           {"experiment stimuli --images 4 --batches 2 --steps 30 --limit 100 --out", {5, 40}}}) {
+    SCOPED_TRACE(c.args);
+    testing::TempDir dir;
+    ASSERT_EQ(run("-q --db " + (dir / "ref.db").string() + " " + c.args + " " + (dir / "ref").string()).code, 0) << c.args;
+    const std::string args = "-q --db " + (dir / "r.db").string() + " " + c.args + " " + (dir / "out").string();
+    const int kills = kill_at_points(args, [&] { return count_files(dir / "out"); }, {c.points[0], c.points[1]});
+    EXPECT_GE(kills, 1) << c.args;
+    expect_same_files(dir / "out", dir / "ref");
+  }
 }
 
 // ---- Full and read-only disks (docs/hardening.md).

@@ -82,6 +82,17 @@ TEST(Paths, RemovesTheTemporariesOfKilledWritersOnly) {
   // write_atomically's temporaries are of this form: a finished write leaves none.
   write_text_file(sub / "e.txt", "done");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(sub), std::filesystem::directory_iterator()), 5);
+
+  // One file's temporaries: only that file's dead writer's, and not in subfolders.
+  const std::string dead_a = ".m.ckpt.tmp." + std::string(host) + "." + gone;
+  for (const std::string name : {dead_a, ".m.ckpt.tmp." + std::string(host) + "." + me,
+                                 ".n.ckpt.tmp." + std::string(host) + "." + gone})
+    std::ofstream(dir.path() / name) << "x";
+  std::ofstream(sub / dead_a) << "x";
+  EXPECT_EQ(remove_stale_temporaries_of(dir.path() / "m.ckpt"), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / dead_a));
+  EXPECT_TRUE(std::filesystem::exists(sub / dead_a));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / (".n.ckpt.tmp." + std::string(host) + "." + gone)));
 }
 
 }  // namespace

@@ -8,13 +8,18 @@
 
 namespace robustlab {
 
-/// Writes a file atomically: `write` receives a temporary path beside `target`, which is renamed
-/// onto `target` only if `write` returns normally. Throws IoError if the directory is not writable.
 /// Removes what write_atomically leaves behind when its process is killed mid-write: files named
 /// ".<name>.tmp.<host>.<pid>" under `dir` (recursively) of this host whose process no longer runs
-/// (another machine's are left alone: their pids cannot be checked here). Returns how many.
+/// (another machine's are left alone: their pids cannot be checked here). Returns how many. Long
+/// jobs call it on their output folder when they start.
 int64_t remove_stale_temporaries(const std::filesystem::path& dir);
 
+/// The same for the temporaries of one file, `target` (its folder alone is listed): for files
+/// rewritten during a job, such as checkpoints, before each write.
+int64_t remove_stale_temporaries_of(const std::filesystem::path& target);
+
+/// Writes a file atomically: `write` receives a temporary path beside `target`, which is renamed
+/// onto `target` only if `write` returns normally. Throws IoError if the directory is not writable.
 void write_atomically(const std::filesystem::path& target,
                       const std::function<void(const std::filesystem::path& tmp)>& write);
 
