@@ -1564,6 +1564,41 @@ TEST(CliKill, PitfallsSvrtEndsWithTheAccuraciesOfAnUninterruptedRun) {
   expect_runs_settled(dir / "r.db", kills);
 }
 
+TEST(CliKill, RecognitionGapEndsWithTheGapsOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string flags = " -q recognition-gap --model " + model_path() + " --limit 12";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags;
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "recognition_gap"); }, {2, 7});
+  EXPECT_GE(kills, 1);
+  const auto rows = completed_run_rows(dir / "ref.db");
+  EXPECT_EQ(rows.size(), 12u * 4 + 3);  // four numbers per image, three for the set
+  expect_same_rows(completed_run_rows(dir / "r.db"), rows);
+  expect_runs_settled(dir / "r.db", kills);
+}
+
+TEST(CliKill, PitfallsContourEndsWithTheAccuraciesOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  const std::string flags = " -q pitfalls contour --repetitions 2 --test-repetitions 1 --epochs 3 --sets training,3-gons "
+                            "--size 32 --arch small_cnn --data ";
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out").string();
+  // Killed while it writes the stimuli (10 files), then while it trains (after epoch 1).
+  const auto progress = [&] { return count_files(dir / "out") + 1000 * count_rows(dir / "r.db", "train_loss"); };
+  const int kills = kill_at_points(args, progress, {10, 1001});
+  EXPECT_GE(kills, 1);
+  for (const char* set : {"train", "test"}) expect_same_files(dir / "out" / set, dir / "ref" / set);
+  const auto rows = [&](const std::string& db, const std::string& folder) {  // the model is named by its path
+    std::map<std::string, double> out;
+    for (const auto& [key, value] : completed_run_rows(dir / db)) out[key.substr(key.find(folder) + folder.size())] = value;
+    return out;
+  };
+  const auto expected = rows("ref.db", "/ref/");
+  EXPECT_EQ(expected.size(), 10u);  // two sets by two criteria, and the loss and accuracy of three epochs
+  expect_same_rows(rows("r.db", "/out/"), expected);
+  expect_runs_settled(dir / "r.db", kills);
+}
+
 // The generators (stimuli, videos, feature visualisations): killed while writing, then run again,
 // they leave the files of an uninterrupted run.
 TEST(CliKill, GeneratorsEndWithTheFilesOfAnUninterruptedRun) {
