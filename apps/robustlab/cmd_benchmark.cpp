@@ -161,7 +161,6 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->callback([f, &g] {
     apply_globals(g);
-    require_cpu(g, "benchmark");
     std::set<std::string> sections = chosen_sections(f->only, f->skip);
     const int64_t continual_limit = f->corruption_limit;  // also with --only continual
     if (continual_limit == 0 && sections.erase("continual") > 0)

@@ -14,6 +14,7 @@
 #include "robustlab/core/log.h"
 #include "robustlab/core/paths.h"
 #include "robustlab/data/tensor_file.h"
+#include "robustlab/models/device.h"
 #include "robustlab/representation/disentanglement.h"
 #include "robustlab/representation/metrics.h"
 #include "robustlab/representation/slowvae.h"
@@ -60,7 +61,7 @@ std::vector<ResultRow> metric_rows(const std::string& model, const std::string& 
 std::function<torch::Tensor(const torch::Tensor&)> torchscript_encoder(const std::string& path) {
   std::shared_ptr<torch::jit::Module> module;
   try {
-    module = std::make_shared<torch::jit::Module>(torch::jit::load(path));
+    module = std::make_shared<torch::jit::Module>(torch::jit::load(path, default_device()));
   } catch (const c10::Error& e) {
     throw FormatError("encoder '" + path + "' is neither a slowvae checkpoint nor a TorchScript file (" +
                       first_line(e.what_without_backtrace()) + ")");
@@ -68,8 +69,8 @@ std::function<torch::Tensor(const torch::Tensor&)> torchscript_encoder(const std
   module->eval();
   return [module, path](const torch::Tensor& images) {
     torch::NoGradGuard no_grad;
-    const c10::IValue out = module->forward({images});
-    const torch::Tensor codes = out.isTuple() ? out.toTupleRef().elements()[0].toTensor() : out.toTensor();
+    const c10::IValue out = module->forward({to_device(images, default_device())});
+    const torch::Tensor codes = (out.isTuple() ? out.toTupleRef().elements()[0].toTensor() : out.toTensor()).cpu();
     if (codes.dim() != 2 || codes.size(0) != images.size(0)) {
       throw ShapeError("encoder '" + path + "' returned " + c10::str(codes.sizes()) + " for " + c10::str(images.sizes()) +
                        " images, expected [N, codes]");
@@ -99,7 +100,6 @@ void add_disentanglement_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->callback([f, &g, train_flag, test_flag] {
     apply_globals(g);
-    require_cpu(g, "disentanglement");
     nlohmann::json metrics;
     std::string model, dataset;
     int64_t count = 0;
@@ -200,7 +200,6 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
                 "Train only; measure later with disentanglement --dataset dsprites --encoder <checkpoint>");
   cmd->callback([f, &g] {
     apply_globals(g);
-    require_cpu(g, "slowvae");
     rep::SlowVaeTrainOptions& o = f->train;
     o.dataset = rep::parse_sprite_dataset(f->dataset);
     o.pairs.transitions = rep::parse_transitions(f->transitions);

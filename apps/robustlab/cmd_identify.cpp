@@ -187,7 +187,6 @@ void add_identify_command(CLI::App& app, Globals& g) {
   cmd->add_option("--codes", f->codes, "Only the metrics: encoder outputs, [N, D] .npy or .pt");
   cmd->callback([f, &g] {
     apply_globals(g);
-    require_cpu(g, "identify");
     if (!f->latents.empty() || !f->codes.empty()) return metrics_only(*f, g);
     rep::IdentifyOptions& o = f->options;
     o.seed = g.seed;

@@ -68,7 +68,6 @@ void add_objects_command(CLI::App& app, Globals& g) {
   gen->add_flag("--challenges", gf->challenges, "Also write the seven VMDS challenge test sets (--test videos each)");
   gen->callback([gf, &g] {
     apply_globals(g);
-    require_cpu(g, "objects");
     const obj::VideoSet set = obj::parse_video_set(gf->set);
     std::vector<obj::SplitOptions> splits;
     for (const auto& [name, count] : std::vector<std::pair<std::string, int64_t>>{{"train", gf->train}, {"val", gf->val}, {"test", gf->test}})
@@ -118,7 +117,6 @@ void add_objects_command(CLI::App& app, Globals& g) {
       ->capture_default_str();
   train->callback([tf, &g] {
     apply_globals(g);
-    require_cpu(g, "objects");
     auto& o = tf->options;
     o.data = tf->data;
     o.seed = g.seed;
@@ -145,7 +143,6 @@ void add_objects_command(CLI::App& app, Globals& g) {
   predict->add_option("-o,--output", pf->output, "Predictions JSON (default: <data>/<split>_slots.json or _components.json)");
   predict->callback([pf, &g] {
     apply_globals(g);
-    require_cpu(g, "objects");
     if (pf->output.empty()) {
       pf->output = (std::filesystem::path(pf->data) / (pf->split + (pf->model.empty() ? "_components.json" : "_slots.json"))).string();
     }
@@ -182,7 +179,6 @@ void add_objects_command(CLI::App& app, Globals& g) {
                  "Do not remove predictions on the background (the benchmark's reported numbers remove them)");
   eval->callback([ef, &g] {
     apply_globals(g);
-    require_cpu(g, "objects");
     std::tie(ef->options.start_frame, ef->options.stop_frame) = parse_frames(ef->frames);
     ef->options.exclude_background = !ef->keep_background;
     ef->options.validate();

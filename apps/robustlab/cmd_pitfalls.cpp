@@ -58,7 +58,6 @@ void add_pitfalls_command(CLI::App& app, Globals& g) {
   contour->add_option("--data", f->study.data, "Folder of the generated sets and the model (default: <cache>/contours/seed<seed>)");
   contour->callback([f, &g] {
     apply_globals(g);
-    require_cpu(g, "pitfalls");
     const bool study = f->model.empty();
     if (study) {
       f->study.sets = f->sets.empty() ? stimuli::contour_set_names() : f->sets;
@@ -132,7 +131,6 @@ void add_pitfalls_command(CLI::App& app, Globals& g) {
   svrt->add_flag("--restart", *restart, "Train every model again instead of resuming an interrupted run");
   svrt->callback([s, &g, restart] {
     apply_globals(g);
-    require_cpu(g, "pitfalls");
     s->seed = g.seed;
     if (s->data.empty()) s->data = default_cache_dir() / "svrt" / ("seed" + std::to_string(g.seed));
     s->validate();

@@ -64,11 +64,6 @@ std::optional<distributed::DistributedOptions> distributed_options(const Globals
   return distributed::resolve_options(g.distributed, distributed::options_from_environment());
 }
 
-void require_cpu(const Globals& g, const std::string& command) {
-  if (!parse_device(g.device).is_cpu())
-    throw InvalidArgument(command + " runs on the CPU only; --device " + g.device + " is for the classifier commands (docs/distributed.md)");
-}
-
 void add_dataset_flags(CLI::App& cmd, DatasetOptions& o, const std::string& default_split) {
   o.split = default_split;
   cmd.add_option("--dataset", o.spec,

@@ -40,9 +40,6 @@ void apply_globals(const Globals& globals);
 /// The ranks this process is one of: --world-size, --rank and --master over torchrun's or Slurm's
 /// environment; nullopt for a single process.
 std::optional<distributed::DistributedOptions> distributed_options(const Globals& globals);
-/// For the commands whose models are not device-generic yet (the representation, object and
-/// stimulus studies): throws InvalidArgument naming `command` unless --device is the CPU.
-void require_cpu(const Globals& globals, const std::string& command);
 
 /// Adds --dataset, --split, --limit, --offset, --sample, --resize, --crop, --grayscale and
 /// --class-list, filling `options`.

@@ -93,7 +93,7 @@ ContourSetResult evaluate_contour_set(Store& store, int64_t run, const std::stri
   const BatchLoader loader(data, {.batch_size = batch_size});
   for (int64_t b = 0; b < loader.num_batches(); ++b) {
     const Batch batch = loader.batch(b);
-    const torch::Tensor logits = model.forward(batch.x).to(torch::kFloat64);
+    const torch::Tensor logits = model.forward(batch.x).to(torch::kCPU, torch::kFloat64);
     const torch::Tensor score = (logits.select(1, 1) - logits.select(1, 0)).contiguous();  // open vs closed
     const torch::Tensor y = batch.y.to(torch::kInt64).contiguous();
     scores.insert(scores.end(), score.data_ptr<double>(), score.data_ptr<double>() + score.numel());

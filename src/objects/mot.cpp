@@ -1,4 +1,5 @@
 // RLE, the benchmark's JSON, motmetrics' accumulator and the benchmark's evaluation (see mot.h).
+// cpu (whole file): masks and their matching live on the host (predictions come back there).
 #include "robustlab/objects/mot.h"
 
 #include <torch/torch.h>

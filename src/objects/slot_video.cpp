@@ -5,6 +5,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/progress.h"
+#include "robustlab/models/device.h"
 #include "robustlab/models/training_checkpoint.h"
 #include "robustlab/objects/vmds.h"
 
@@ -16,7 +17,7 @@ namespace F = torch::nn::functional;
 
 /// (x, y, 1 − x, 1 − y) on a side × side grid, x and y in [0, 1]: [side·side, 4].
 torch::Tensor position_grid(int64_t side) {
-  const torch::Tensor r = torch::linspace(0, 1, side);
+  const torch::Tensor r = torch::linspace(0, 1, side);  // cpu: a buffer, moved with the module by to()
   const auto yx = torch::meshgrid({r, r}, "ij");
   const torch::Tensor y = yx[0].reshape(-1), x = yx[1].reshape(-1);
   return torch::stack({x, y, 1 - x, 1 - y}, 1);
@@ -96,8 +97,9 @@ SlotVideoImpl::SlotVideoImpl(const SlotVideoConfig& config) : config_(config) {
                                                          nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(c / 2, 4, 3).padding(1))));
     decoder_grid_ = register_buffer("decoder_grid", position_grid(kBroadcastSide));
   }
+  // cpu: the parameters are built here and moved with the module by to()
   slot_mu_ = register_parameter("slot_mu", torch::randn({1, 1, d}) * std::sqrt(1.0 / d));
-  slot_log_sigma_ = register_parameter("slot_log_sigma", torch::full({1, 1, d}, std::log(std::sqrt(1.0 / d))));
+  slot_log_sigma_ = register_parameter("slot_log_sigma", torch::full({1, 1, d}, std::log(std::sqrt(1.0 / d))));  // cpu: as slot_mu_
   encoder_grid_ = register_buffer("encoder_grid", position_grid(kFeatureSide));
 }
 
@@ -183,6 +185,8 @@ SlotVideo train_slot_video(const SlotTrainOptions& o, const std::function<void(c
   }
   torch::manual_seed(o.seed);
   SlotVideo model(o.model);
+  const torch::Device device = default_device();
+  model->to(device);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
   std::mt19937_64 rng(o.seed);
   const nlohmann::json config = {{"model", o.model.to_json()}, {"data", o.data.string()}, {"split", o.split},
@@ -200,10 +204,12 @@ SlotVideo train_slot_video(const SlotTrainOptions& o, const std::function<void(c
   while (step < o.steps) {
     std::vector<torch::Tensor> clips;
     for (int64_t i = 0; i < o.batch; ++i) clips.push_back(videos[any_video(rng)].narrow(0, any_start(rng), o.clip));
-    const torch::Tensor x = torch::stack(clips).permute({0, 1, 4, 2, 3}).to(torch::kFloat32) / 255;
+    const torch::Tensor x = to_device(torch::stack(clips).permute({0, 1, 4, 2, 3}).to(torch::kFloat32) / 255, device);
+    // The slots' noise comes from the CPU generator, which the checkpoint holds (as in slowvae).
+    const torch::Tensor noise = to_device(torch::randn({o.batch, o.model.slots, o.model.dim}), device);  // cpu: see above
     const double lr = o.lr * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(std::max<int64_t>(o.warmup, 1)));
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-    const torch::Tensor loss = torch::mse_loss(model->forward(x).reconstruction, x);
+    const torch::Tensor loss = torch::mse_loss(model->forward(x, noise).reconstruction, x);
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
       throw NumericalError("slot-video: the loss became " + std::to_string(value) + " at step " + std::to_string(step + 1));
@@ -237,6 +243,7 @@ SlotVideo load_slot_video(const std::filesystem::path& checkpoint) {
   }
   SlotVideo model(SlotVideoConfig::from_json(options["model"]));
   load_trained_weights(checkpoint, "slot-video", *model);
+  model->to(default_device());
   return model;
 }
 
@@ -250,12 +257,14 @@ SlotPrediction predict_slot_video(SlotVideo& model, const torch::Tensor& videos,
   SlotPrediction out;
   double squared = 0;
   const int64_t k = model->config().slots;
+  const torch::Device device = model->parameters().front().device();
   for (int64_t v = 0; v < videos.size(0); ++v) {
-    const torch::Tensor x = videos[v].permute({0, 3, 1, 2}).to(torch::kFloat32).unsqueeze(0) / 255;
+    const torch::Tensor x = to_device(videos[v].permute({0, 3, 1, 2}).to(torch::kFloat32).unsqueeze(0) / 255, device);
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed + static_cast<uint64_t>(v));
-    const SlotVideoOutput y = model->forward(x, at::randn({1, k, model->config().dim}, generator));
+    const torch::Tensor noise = to_device(at::randn({1, k, model->config().dim}, generator), device);
+    const SlotVideoOutput y = model->forward(x, noise);
     squared += (y.reconstruction - x).square().sum().item<double>();
-    out.videos.push_back(binarize_slots(y.masks[0], v * k));
+    out.videos.push_back(binarize_slots(y.masks[0].cpu(), v * k));
     if (on_video) on_video(v);
   }
   out.mse = videos.size(0) > 0 ? squared / static_cast<double>(videos.size(0) * videos.size(1)) : 0;

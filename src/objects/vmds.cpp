@@ -1,5 +1,6 @@
 // The VMDS-style and SpMOT-style video generators, split writing and the trivial predictor (see
 // vmds.h for the parameters and their sources).
+// cpu (whole file): videos are generated and written on the CPU.
 #include "robustlab/objects/vmds.h"
 
 #include <opencv2/imgproc.hpp>

@@ -1,4 +1,5 @@
 // LIBLINEAR and XGBoost behind the two classifier types the metrics need (see classifiers.h).
+// cpu (whole file): LIBLINEAR and XGBoost read host memory.
 #include "robustlab/representation/classifiers.h"
 
 #include <linear.h>

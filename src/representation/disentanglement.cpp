@@ -1,4 +1,5 @@
 // The disentanglement_lib metrics (see disentanglement.h for definitions and sources).
+// cpu (whole file): the metrics run on codes brought back to the CPU (encode_means returns them there).
 #include "robustlab/representation/disentanglement.h"
 
 #include <torch/torch.h>

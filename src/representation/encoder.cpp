@@ -48,9 +48,10 @@ EncoderImpl::EncoderImpl(const EncoderOptions& options) : options_(options) {
   }
   layers_->push_back(torch::nn::Linear(in, options_.n_out));
   if (options_.normalization == OutputNormalization::kLearnableSphere) {
+    // cpu: the parameters are built here and moved with the module by to()
     radius_ = register_parameter("radius", torch::ones({1}));
   } else if (options_.normalization == OutputNormalization::kLearnableBox) {
-    bound_ = register_parameter("bound", torch::ones({options_.n_out}));
+    bound_ = register_parameter("bound", torch::ones({options_.n_out}));  // cpu: as radius_
   }
 }
 

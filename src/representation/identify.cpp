@@ -9,6 +9,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/progress.h"
+#include "robustlab/models/device.h"
 #include "robustlab/representation/metrics.h"
 
 namespace robustlab::representation {
@@ -60,9 +61,13 @@ IdentifyResult run_identify(const IdentifyOptions& o, const std::function<void(c
       {.n = n, .layers = o.mixing_layers, .cond_iterations = o.cond_iterations, .seed = o.seed}, o.cache_dir);
   torch::manual_seed(o.seed);  // the encoder's initialisation
   Encoder f(EncoderOptions{.n_in = n, .n_out = n, .normalization = o.output_normalization()});
+  // The latents and g run on the CPU (g is fixed, small, and cached); the encoder f trains on the
+  // default device, and its codes come back to the CPU for the scores.
+  const torch::Device device = default_device();
+  f->to(device);
   torch::Generator gen = at::detail::createCPUGenerator(o.seed + 1);
   torch::optim::Adam optimizer(f->parameters(), torch::optim::AdamOptions(o.lr));
-  auto h = [&](const torch::Tensor& z) { return f->forward(g.forward(z)); };
+  auto h = [&](const torch::Tensor& z) { return f->forward(to_device(g.forward(z), device)); };
 
   IdentifyResult result;
   result.threshold = g.threshold;
@@ -80,7 +85,7 @@ IdentifyResult run_identify(const IdentifyOptions& o, const std::function<void(c
     optimizer.zero_grad();
     torch::Tensor loss;
     if (o.loss.loss == ContrastiveLoss::kSupervised) {
-      loss = torch::mse_loss(h(z1), z1);
+      loss = torch::mse_loss(h(z1), to_device(z1, device));
     } else {
       const torch::Tensor z2 = space.sample_conditional(z1, gen);
       // One pass through f for both views (the same numbers as two passes, one matrix product).
@@ -99,7 +104,7 @@ IdentifyResult run_identify(const IdentifyOptions& o, const std::function<void(c
     if (step % o.log_every == 1 % o.log_every || step == o.steps) {
       torch::NoGradGuard no_grad;
       const torch::Tensor z = space.sample_marginal(o.log_samples, gen);
-      const Scores s = score(z, h(z));
+      const Scores s = score(z, h(z).cpu());
       result.curve.push_back({step, loss_sum / static_cast<double>(loss_count), s.r2, s.mcc});
       loss_sum = 0;
       loss_count = 0;
@@ -113,7 +118,7 @@ IdentifyResult run_identify(const IdentifyOptions& o, const std::function<void(c
   std::vector<double> r2, mcc;
   for (int64_t b = 0; b < o.eval_batches; ++b) {
     const torch::Tensor z = space.sample_marginal(o.batch_size, gen);
-    const Scores s = score(z, h(z));
+    const Scores s = score(z, h(z).cpu());
     r2.push_back(s.r2);
     mcc.push_back(s.mcc);
   }

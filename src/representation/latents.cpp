@@ -1,4 +1,6 @@
 // Samplers of cl-ica's latent spaces (see latents.h for the paper, the reference and the rules).
+// cpu (whole file): latents are drawn on a CPU generator, the same per seed on every device; the
+// trainer moves what the encoder reads.
 #include "robustlab/representation/latents.h"
 
 #include <torch/torch.h>

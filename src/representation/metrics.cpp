@@ -1,4 +1,5 @@
 // R² and the mean correlation coefficients (see metrics.h for the definitions and their sources).
+// cpu (whole file): the scores run on codes brought back to the CPU.
 #include "robustlab/representation/metrics.h"
 
 #include <torch/torch.h>

@@ -1,5 +1,6 @@
 // cl-ica's invertible MLP g (see mixing.h): pcl initialisation, the condition-number filter, and a
 // per-seed cache of the accepted matrices as an .npy file.
+// cpu (whole file): g is fixed, small and cached; its output is moved to the encoder's device.
 #include "robustlab/representation/mixing.h"
 
 #include <torch/torch.h>

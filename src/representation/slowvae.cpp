@@ -8,6 +8,7 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/progress.h"
+#include "robustlab/models/device.h"
 #include "robustlab/models/training_checkpoint.h"
 
 namespace robustlab::representation {
@@ -38,7 +39,7 @@ torch::Tensor pair_batch(const SlowVaeTrainOptions& o, std::mt19937_64& rng) {
   std::uniform_int_distribution<int64_t> any(0, kDSpritesSize - 1);
   std::vector<int64_t> first(static_cast<size_t>(o.batch_pairs));
   for (auto& i : first) i = any(rng);
-  const torch::Tensor f1 = dsprites_factors(torch::tensor(first, torch::kInt64));
+  const torch::Tensor f1 = dsprites_factors(torch::tensor(first, torch::kInt64));  // cpu: data, rendered on the host
   const torch::Tensor f2 = next_factors(f1, o.pairs, rng);
   return render_dsprites(torch::stack({f1, f2}, 1).view({-1, 5}));
 }
@@ -145,6 +146,8 @@ BetaVae train_slowvae(const SlowVaeTrainOptions& o, const std::function<void(con
   o.validate();
   torch::manual_seed(o.seed);
   BetaVae model(o.z_dim, 1);
+  const torch::Device device = default_device();
+  model->to(device);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr).betas({0.9, 0.999}));
   std::mt19937_64 rng(o.seed);
   int64_t step = 0;
@@ -160,9 +163,12 @@ BetaVae train_slowvae(const SlowVaeTrainOptions& o, const std::function<void(con
   TrainPoint sums;
   int64_t counted = 0;
   while (step < o.steps) {
-    const torch::Tensor x = pair_batch(o, rng);
+    const torch::Tensor x = to_device(pair_batch(o, rng), device);
     const auto [mu, logvar] = model->encode(x);
-    const torch::Tensor z = mu + (logvar / 2).exp() * torch::randn_like(mu);
+    // The noise comes from the CPU generator, which the checkpoint holds: a resumed run draws the same
+    // noise as one that never stopped, and so does a run on another device.
+    const torch::Tensor noise = to_device(torch::randn(mu.sizes()), device);  // cpu: see above
+    const torch::Tensor z = mu + (logvar / 2).exp() * noise;
     const SlowVaeLoss loss = slowvae_loss(x, model->decode(z), mu, logvar, o.loss);
     if (!std::isfinite(loss.total.item<double>())) {
       throw NumericalError("slowvae: the loss became " + std::to_string(loss.total.item<double>()) + " at step " +
@@ -198,14 +204,17 @@ std::pair<BetaVae, std::string> load_slowvae(const std::filesystem::path& checkp
   }
   BetaVae model(options["z_dim"].get<int64_t>(), 1);
   load_trained_weights(checkpoint, "slowvae", *model);
+  model->to(default_device());
   return {model, saved};
 }
 
 torch::Tensor encode_means(BetaVae& model, const torch::Tensor& images, int64_t batch) {
   torch::NoGradGuard no_grad;
+  const torch::Device device = model->parameters().front().device();
   std::vector<torch::Tensor> out;
   for (int64_t start = 0; start < images.size(0); start += batch) {
-    out.push_back(model->encode(images.narrow(0, start, std::min(batch, images.size(0) - start))).first);
+    const torch::Tensor x = to_device(images.narrow(0, start, std::min(batch, images.size(0) - start)), device);
+    out.push_back(model->encode(x).first.cpu());
   }
   return torch::cat(out);
 }

@@ -1,4 +1,5 @@
 // dSprites, SlowVAE's pair samplers and natural sprites (see sprites_data.h).
+// cpu (whole file): images are rendered on the CPU and moved to the model batch by batch.
 #include "robustlab/representation/sprites_data.h"
 
 #include <torch/torch.h>

@@ -116,10 +116,10 @@ struct SlotTrainPoint {
   double mse = 0;  ///< mean squared error per pixel and channel since the previous point
 };
 
-/// Trains (or resumes) the model on clips of the split's videos.
+/// Trains (or resumes) the model on clips of the split's videos, on the default device.
 SlotVideo train_slot_video(const SlotTrainOptions& options, const std::function<void(const SlotTrainPoint&)>& on_log = {},
                            Progress* progress = nullptr);
-/// A model written by train_slot_video, in evaluation mode.
+/// A model written by train_slot_video, in evaluation mode, on the default device.
 SlotVideo load_slot_video(const std::filesystem::path& checkpoint);
 
 struct SlotPrediction {

@@ -99,11 +99,12 @@ struct TrainPoint {
 /// Trains (or resumes) a model; returns it. on_log sees every logged point.
 BetaVae train_slowvae(const SlowVaeTrainOptions& options, const std::function<void(const TrainPoint&)>& on_log = {},
                       Progress* progress = nullptr);
-/// Loads a checkpoint written by train_slowvae: the model and the options it was trained with
-/// (a JSON string). Throws FormatError for a corrupt or foreign file.
+/// Loads a checkpoint written by train_slowvae, on the default device: the model and the options
+/// it was trained with (a JSON string). Throws FormatError for a corrupt or foreign file.
 std::pair<BetaVae, std::string> load_slowvae(const std::filesystem::path& checkpoint);
 
-/// The posterior means μ of images [N, C, 64, 64], in batches, without gradients.
+/// The posterior means μ of images [N, C, 64, 64], in batches on the model's device, without
+/// gradients; returned on the CPU.
 torch::Tensor encode_means(BetaVae& model, const torch::Tensor& images, int64_t batch = 256);
 
 }  // namespace robustlab::representation
