@@ -38,21 +38,36 @@ void add_run(CLI::App& human, Globals& g) {
     std::replace(f->run.observer.begin(), f->run.observer.end(), '_', '-');
     nlohmann::json config = {{"model", f->model}, {"images", f->images}, {"output", f->output},
                              {"observer", f->run.observer}, {"batch_size", f->run.batch_size}};
+    // The datasets an interrupted run with these settings finished (its row stored, its CSV
+    // written) are taken from it.
+    std::map<std::string, ResultRow> done;
+    {
+      const Store store(g.db);
+      if (const auto before = interrupted_run(store, "human run", config)) {
+        for (const auto& r : store.results({.run_id = before->id, .metric = "16_class_accuracy"})) done[r.row.dataset] = r.row;
+        if (!done.empty()) config["resumed_from"] = before->id;
+      }
+    }
     record_run(g, "human run", config, [&](Store& store, int64_t run) {
       const ClassifierPtr model = load_classifier(f->model, f->load);
       nlohmann::json written = nlohmann::json::array();
       std::vector<std::vector<std::string>> rows;
       for (const auto& dir : f->images) {
-        const human::ObserverTrials trials = human::run_on_stimuli(*model, dir, f->run);
-        const auto path = std::filesystem::path(f->output) / trials.dataset /
-                          (trials.dataset + "_" + trials.observer + "_session-1.csv");
-        human::write_raw_csv(path, trials);
-        const double acc = human::accuracy(trials.trials);
-        store.add_results(run, {{trials.observer, trials.dataset, nlohmann::json::object(), "16_class_accuracy", acc,
-                                 static_cast<int64_t>(trials.trials.size())}});
-        written.push_back({{"dataset", trials.dataset}, {"csv", path.string()}, {"trials", trials.trials.size()},
-                           {"accuracy", acc}});
-        rows.push_back({trials.dataset, std::to_string(trials.trials.size()), fixed(acc, 4), path.string()});
+        const std::string dataset = human::dataset_name(dir);
+        const auto path = std::filesystem::path(f->output) / dataset / (dataset + "_" + f->run.observer + "_session-1.csv");
+        ResultRow row;
+        if (const auto it = done.find(dataset); it != done.end() && std::filesystem::exists(path)) {
+          row = it->second;
+          log_info(dataset, ": taken from the interrupted run (", path.string(), ")");
+        } else {
+          const human::ObserverTrials trials = human::run_on_stimuli(*model, dir, f->run);
+          human::write_raw_csv(path, trials);
+          row = {trials.observer, dataset, nlohmann::json::object(), "16_class_accuracy", human::accuracy(trials.trials),
+                 static_cast<int64_t>(trials.trials.size())};
+        }
+        store.add_results(run, {row});
+        written.push_back({{"dataset", dataset}, {"csv", path.string()}, {"trials", row.count}, {"accuracy", row.value}});
+        rows.push_back({dataset, std::to_string(row.count), fixed(row.value, 4), path.string()});
       }
       if (g.json) {
         print_json({{"run", run}, {"observer", f->run.observer}, {"datasets", written}});

@@ -137,12 +137,16 @@ void RunOptions::validate() const {
   transform.validate();
 }
 
+std::string dataset_name(const fs::path& dir) {
+  const fs::path normal = fs::absolute(dir).lexically_normal();
+  return normal.filename().empty() ? normal.parent_path().filename().string() : normal.filename().string();
+}
+
 ObserverTrials run_on_stimuli(Classifier& model, const fs::path& dir, const RunOptions& options) {
   options.validate();
   const std::vector<Stimulus> stimuli = list_stimuli(dir);
   ObserverTrials out;
-  out.dataset = fs::absolute(dir).lexically_normal().filename().string();
-  if (out.dataset.empty()) out.dataset = fs::absolute(dir).lexically_normal().parent_path().filename().string();
+  out.dataset = dataset_name(dir);
   out.observer = options.observer;
   model.set_training(false);
   torch::NoGradGuard no_grad;

@@ -1599,6 +1599,36 @@ TEST(CliKill, PitfallsContourEndsWithTheAccuraciesOfAnUninterruptedRun) {
   expect_runs_settled(dir / "r.db", kills);
 }
 
+TEST(CliKill, HumanRunEndsWithTheCsvsOfAnUninterruptedRun) {
+  testing::TempDir dir;
+  testing::save_brightness_model(dir / "bright_model.pt");
+  std::string images;
+  for (const std::string dataset : {"sketch", "edge", "silhouette"}) {
+    const auto stimuli = dir / dataset / "dnn" / "session-1";
+    std::filesystem::create_directories(stimuli);
+    for (int i = 0; i < 150; ++i) {
+      const std::string category = i % 2 ? "knife" : "airplane";
+      char name[128];
+      std::snprintf(name, sizeof name, "%04d_x_dnn_0_%s_00_%s-%04d-%s-0.png", i + 1, category.c_str(), category.c_str(),
+                    i + 1, dataset.c_str());
+      cv::imwrite((stimuli / name).string(), cv::Mat(256, 256, CV_8UC3, cv::Scalar(i, 255 - i, 2 * i % 255)));
+    }
+    images += " " + (dir / dataset).string();
+  }
+  const std::string flags = " -q human run --model " + (dir / "bright_model.pt").string() + " --batch-size 16 --images" + images;
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + " -o " + (dir / "ref").string()).code, 0);
+  const std::string args = "--db " + (dir / "r.db").string() + flags + " -o " + (dir / "out").string();
+  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "16_class_accuracy"); }, {1, 2});
+  EXPECT_GE(kills, 1);
+  // After the second kill the last run took two datasets from the killed one and ran the third.
+  if (kills == 2) EXPECT_TRUE(Store(dir / "r.db").runs().back().config.contains("resumed_from"));
+  expect_same_files(dir / "out", dir / "ref");
+  const auto rows = completed_run_rows(dir / "ref.db");
+  EXPECT_EQ(rows.size(), 3u);
+  expect_same_rows(completed_run_rows(dir / "r.db"), rows);
+  expect_runs_settled(dir / "r.db", kills);
+}
+
 // The generators (stimuli, videos, feature visualisations): killed while writing, then run again,
 // they leave the files of an uninterrupted run.
 TEST(CliKill, GeneratorsEndWithTheFilesOfAnUninterruptedRun) {

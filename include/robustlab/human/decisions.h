@@ -58,6 +58,9 @@ struct RunOptions {
   void validate() const;
 };
 
+/// The dataset a stimulus folder holds: the folder's name ("sketch" for .../sketch/).
+std::string dataset_name(const std::filesystem::path& dir);
+
 /// Runs `model` on every stimulus of the dataset folder `dir` and returns its trials (trial
 /// numbers in stimulus order, rt NaN), ready for write_raw_csv.
 ObserverTrials run_on_stimuli(Classifier& model, const std::filesystem::path& dir, const RunOptions& options);
