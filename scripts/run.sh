@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROBUSTLAB_TARGETS=robustlab_cli bash scripts/build.sh
-echo "robustlab: running the benchmark (results appear as they are measured)" >&2
+echo "robustlab: running the benchmark (each result is logged and stored as it is measured; the tables come at the end)" >&2
 exec ./build/bin/robustlab benchmark "$@"

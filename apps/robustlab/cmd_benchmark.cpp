@@ -46,6 +46,13 @@ const adaptation::SelfLearningOptions kSelfLearning{};
 const std::vector<std::string> kSections = {"clean",           "attacks",         "corruptions", "continual",
                                             "identifiability", "disentanglement", "objects",     "pitfalls", "psychophysics"};
 
+/// The error averaged over the corruptions (each already averaged over its severities).
+double average_error(const evaluation::CeSummary& s) {
+  double sum = 0;
+  for (const auto& [corruption, error] : s.mean_error) sum += error;
+  return s.mean_error.empty() ? 0.0 : sum / static_cast<double>(s.mean_error.size());
+}
+
 /// The sections to run from --only and --skip (comma-separated names).
 std::set<std::string> chosen_sections(const std::string& only, const std::string& skip) {
   auto parse = [](const std::string& list, const char* flag) {
@@ -199,6 +206,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         acc = evaluate_accuracy(*dm->model, test, 256, "clean");
         store.add_results(run, {{model, test->name(), nlohmann::json::object(), "error", acc->error(), acc->total},
                                 {model, test->name(), nlohmann::json::object(), "accuracy", acc->accuracy(), acc->total}});
+        log_info("clean: error ", fixed(acc->error(), 4), " on ", acc->total, " test images");
       }
       // FMN's median minimal norm per norm on a test subset (the default, box-aware mode).
       nlohmann::json attack_json = nlohmann::json::array();
@@ -224,6 +232,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
             rows.push_back({model, attacked->name(), c, "min_norm", norms[i].item<double>(), 1});
           }
           store.add_results(run, rows);
+          log_info("FMN ", attacks::to_string(norm), ": median minimal perturbation ", fixed(median, 4), ", success rate ",
+                   fixed(success, 4), " on ", norms.size(0), " images");
           attack_json.push_back({{"norm", attacks::to_string(norm)}, {"median_norm", median}, {"success_rate", success},
                                  {"images", norms.size(0)}});
           attack_rows.push_back({"fmn-" + attacks::to_string(norm), std::to_string(norms.size(0)), fixed(success, 4),
@@ -262,6 +272,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           store.add_results(run, ce_rows(model, dataset, condition, summary, clean->size()));
           corruption_json[method] = {{"mean_error", summary.mean_error}, {"clean_error", summary.clean_error},
                                      {"mce", summary.mce}, {"relative_mce", summary.relative_mce}};
+          log_info("Fashion-MNIST-C, ", method, ": mean error ", fixed(average_error(summary), 4), ", mCE ", fixed(summary.mce, 4));
           columns.push_back({method, summary});
         }
       }
@@ -303,6 +314,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                                                           {"baseline", "default model, no adaptation"}},
                                          summary, clean->size()));
           continual.push_back({method, summary});
+          log_info("continual, ", method, ": mean error ", fixed(average_error(summary), 4));
         }
       }
       std::vector<SyntheticSummary> identifiability;
