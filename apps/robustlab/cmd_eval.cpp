@@ -278,13 +278,11 @@ void add_eval_command(CLI::App& app, Globals& g) {
     // Launched on several ranks (torchrun's or Slurm's environment, or robustlab launch): every
     // condition is split into contiguous shards of whole batches, each rank evaluates its shard, the
     // errors are summed over ranks, and rank 0 alone records the run with the numbers of a single
-    // process. Online adaptation is one stream and stays on one rank.
+    // process. Online adaptation is one stream and stays on one rank; episodic self-learning
+    // (reset before every batch) shards like any evaluation.
     std::optional<distributed::ProcessGroup> group;
     if (const auto dist = distributed_options(g); dist && dist->world_size > 1) {
-      if (f->eval.adapt == evaluation::Adapt::kSelfLearning || f->eval.protocol != evaluation::Protocol::kResetEachShift ||
-          f->eval.window > 1)
-        throw InvalidArgument("eval: --adapt " + f->eval.method() + " under " + to_string(f->eval.protocol) +
-                              " adapts online, one batch after the other: the stream runs on one rank");
+      f->eval.require_shardable();  // before the rendezvous: every rank stops with the same line
       group.emplace(*dist);
       group->check_same("eval configuration (flags, dataset or seed)", config.dump() + " seed " + std::to_string(g.seed));
       // Rank 0 creates the database before the others read it (to resume): a new SQLite file must

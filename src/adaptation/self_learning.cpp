@@ -57,6 +57,19 @@ Adapted parse_adapted(const std::string& name) {
   throw InvalidArgument("unknown parameter set '" + name + "' to adapt (known: bn-affine, norm-affine, all)");
 }
 
+bool SelfLearningOptions::batches_independent() const {
+  if (!episodic) return false;
+  switch (loss) {
+    case Loss::kEntropy:
+    case Loss::kHardPseudoLabel:
+    case Loss::kSoftPseudoLabel:
+    case Loss::kRobustPseudoLabel:
+    case Loss::kTent:
+    case Loss::kSar: return true;
+    default: return false;
+  }
+}
+
 void SelfLearningOptions::validate() const {
   if (!(q > 0 && q <= 1)) throw InvalidArgument("self-learning: q must be in (0, 1], got " + std::to_string(q));
   if (!(lr > 0) || !std::isfinite(lr)) throw InvalidArgument("self-learning: lr must be > 0, got " + std::to_string(lr));

@@ -155,13 +155,18 @@ void CorruptionEvalOptions::validate() const {
     throw InvalidArgument("the Dirichlet concentration must be >= 0, got " + std::to_string(dirichlet));
   if (first < 0 || (last >= 0 && last < first))
     throw InvalidArgument("the image range [" + std::to_string(first) + ", " + std::to_string(last) + ") is negative or empty");
-  if ((combine || first > 0 || last >= 0) &&
-      (adapt == Adapt::kSelfLearning || protocol != Protocol::kResetEachShift || window > 1))
-    throw InvalidArgument(method() + " under " + to_string(protocol) +
-                          " adapts along one stream: it runs on one rank (sharding takes none, bn or lame, reset-each-shift)");
+  if (combine || first > 0 || last >= 0) require_shardable();
   if (!done.empty() && !resumable())
     throw InvalidArgument("a " + to_string(protocol) + " " + method() +
                           " stream cannot resume: its state depends on every earlier condition");
+}
+
+void CorruptionEvalOptions::require_shardable() const {
+  const bool online = adapt == Adapt::kSelfLearning && !self_learning.batches_independent();
+  if (online || protocol != Protocol::kResetEachShift || window > 1)
+    throw InvalidArgument(method() + " under " + to_string(protocol) +
+                          " adapts along one stream: it runs on one rank (sharding takes none, bn or lame, or --episodic "
+                          "ent, tent, rpl, hard-pl, soft-pl or sar, under reset-each-shift)");
 }
 
 bool CorruptionEvalOptions::resumable() const {

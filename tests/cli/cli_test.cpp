@@ -1091,6 +1091,25 @@ TEST(CliExperiment, BadUnitsAndDatasetsAreNamedInOneLine) {
 namespace robustlab {
 namespace {
 
+// Episodic self-learning resets the weights before every batch, so a batch's predictions depend on
+// it alone: it shards like any evaluation. A method that carries state along the stream does not.
+TEST(CliDistributed, EpisodicSelfLearningShardsAndStatefulMethodsStayOnOneRank) {
+  testing::TempDir dir;
+  const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
+  const std::string args = " --threads 1 --json -q eval --model " + model + " --limit 256 --batch-size 64 --adapt ent "
+                           "--episodic --corruptions gaussian_noise,fog --severities 2";
+  const Output single = run("--db " + (dir / "one.db").string() + args);
+  ASSERT_EQ(single.code, 0) << single.out;
+  const Output two = run("launch --nproc 2 -- " + std::string(ROBUSTLAB_CLI) + " --db " + (dir / "two.db").string() + args);
+  ASSERT_EQ(two.code, 0) << two.out;
+  EXPECT_EQ(nlohmann::json::parse(two.out).at("errors"), nlohmann::json::parse(single.out).at("errors"));
+  EXPECT_EQ(Store(dir / "two.db").results().size(), Store(dir / "one.db").results().size());
+  const Output eata = run("--db " + (dir / "e.db").string() + " eval --model " + model + " --adapt eata --episodic",
+                          "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1");
+  EXPECT_NE(eata.code, 0);
+  EXPECT_NE(eata.out.find("adapts along one stream: it runs on one rank"), std::string::npos) << eata.out;
+}
+
 TEST(CliDistributed, TwoAndThreeRanksGiveOneRunWithTheSingleProcessNumbers) {
   testing::TempDir dir;
   const std::string model = (testing::shared_dir() / "reference/fmn/fmnist_cnn.pt").string();
@@ -1287,7 +1306,7 @@ TEST(CliDistributed, AFailingRankStopsTheOthersAndBadEnvironmentsAreNamed) {
   EXPECT_NE(incomplete.out.find("MASTER_ADDR is not set"), std::string::npos) << incomplete.out;
   const Output online = run("eval --model " + model + " --adapt ent --limit 10 --db " + (dir / "o.db").string(),
                             "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1");
-  EXPECT_NE(online.out.find("the stream runs on one rank"), std::string::npos) << online.out;
+  EXPECT_NE(online.out.find("adapts along one stream: it runs on one rank"), std::string::npos) << online.out;
 }
 
 

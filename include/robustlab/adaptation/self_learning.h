@@ -130,6 +130,11 @@ struct SelfLearningOptions {
   /// The random augmentations and restores (CoTTA, RoTTA, ROID).
   uint64_t seed = 0;
   void validate() const;
+  /// Whether each batch's predictions depend on that batch alone, so that batches may be adapted
+  /// apart (on several ranks): episodic, with a loss that keeps nothing across the reset. EATA's
+  /// running mean of the predictions survives it, and CoTTA, RoTTA and ROID draw from one random
+  /// stream along the batches.
+  bool batches_independent() const;
 };
 
 /// -(softmax(z) · log_softmax(z)).sum(1).mean()

@@ -96,6 +96,10 @@ struct CorruptionEvalOptions {
   /// The method's name, as set_method takes it.
   std::string method() const;
   void validate() const;
+  /// Throws InvalidArgument unless the batches may be evaluated apart (on several ranks, or as an
+  /// image range): no adaptation, BN or LAME, or episodic self-learning whose batches are
+  /// independent (SelfLearningOptions::batches_independent), one condition at a time, no window.
+  void require_shardable() const;
   /// Whether an interrupted run can skip the conditions in `done`: not for a stream whose state
   /// depends on every earlier condition (self-learning continual or correlated; any adaptation mixed).
   bool resumable() const;
