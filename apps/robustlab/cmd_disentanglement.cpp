@@ -59,17 +59,18 @@ std::vector<ResultRow> metric_rows(const std::string& model, const std::string& 
 /// A TorchScript encoder: images [N, 1, 64, 64] in [0, 1] -> codes [N, D] (or a tuple whose first
 /// element is that, e.g. (μ, log σ²)).
 std::function<torch::Tensor(const torch::Tensor&)> torchscript_encoder(const std::string& path) {
+  const torch::Device device = default_device();
   std::shared_ptr<torch::jit::Module> module;
   try {
-    module = std::make_shared<torch::jit::Module>(torch::jit::load(path, default_device()));
+    module = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const c10::Error& e) {
     throw FormatError("encoder '" + path + "' is neither a slowvae checkpoint nor a TorchScript file (" +
                       first_line(e.what_without_backtrace()) + ")");
   }
   module->eval();
-  return [module, path](const torch::Tensor& images) {
+  return [module, path, device](const torch::Tensor& images) {
     torch::NoGradGuard no_grad;
-    const c10::IValue out = module->forward({to_device(images, default_device())});
+    const c10::IValue out = module->forward({to_device(images, device)});
     const torch::Tensor codes = (out.isTuple() ? out.toTupleRef().elements()[0].toTensor() : out.toTensor()).cpu();
     if (codes.dim() != 2 || codes.size(0) != images.size(0)) {
       throw ShapeError("encoder '" + path + "' returned " + c10::str(codes.sizes()) + " for " + c10::str(images.sizes()) +
@@ -214,10 +215,11 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     o.seed = g.seed;
     o.validate();
     MetricSizes::named(f->sizes);  // an unknown name fails before training
+    const std::string sizes = f->no_metrics ? "" : f->sizes;  // empty: no metrics
     nlohmann::json config = {{"dataset", f->dataset}, {"transitions", f->transitions}, {"rate_data", o.pairs.rate},
                              {"k", o.pairs.k}, {"model", f->model}, {"beta", o.loss.beta}, {"gamma", o.loss.gamma},
                              {"rate_prior", o.loss.rate}, {"z_dim", o.z_dim}, {"batch_pairs", o.batch_pairs},
-                             {"steps", o.steps}, {"lr", o.lr}, {"sizes", f->no_metrics ? "" : f->sizes}};
+                             {"steps", o.steps}, {"lr", o.lr}, {"sizes", sizes}};
     if (f->checkpoint.empty()) f->checkpoint = default_slowvae_checkpoint(o).string();
     std::filesystem::create_directories(std::filesystem::absolute(f->checkpoint).parent_path());
     if (f->restart) std::filesystem::remove(f->checkpoint);
@@ -227,7 +229,7 @@ void add_slowvae_command(CLI::App& app, Globals& g) {
     const std::string model_name = f->model + "/" + f->dataset + "/" + f->transitions;
     nlohmann::json metrics;
     record_run(g, "slowvae", config, [&](Store& store, int64_t run) {
-      metrics = train_and_evaluate_slowvae(o, f->no_metrics ? "" : f->sizes, store, run, model_name, g.seed);
+      metrics = train_and_evaluate_slowvae(o, sizes, store, run, model_name, g.seed);
     });
     if (g.json) {
       print_json({{"model", f->model}, {"checkpoint", f->checkpoint}, {"metrics", metrics}});

@@ -20,19 +20,30 @@ namespace robustlab {
 
 namespace {
 
-// Whether `name` is a temporary that write_atomically on this host left behind when its process died.
-bool stale_temporary(const std::string& name) {
-  const std::string here = ".tmp." + host_name() + ".";
-  const size_t mark = name.rfind(here);
+// Whether `name` is a temporary that write_atomically on this host (`marker`: ".tmp.<host>.") left
+// behind when its process died.
+bool stale_temporary(const std::string& name, const std::string& marker) {
+  const size_t mark = name.rfind(marker);
   if (name.empty() || name[0] != '.' || mark == std::string::npos) return false;
-  const std::string pid = name.substr(mark + here.size());  // only this machine's, whose pids can be checked
+  const std::string pid = name.substr(mark + marker.size());  // only this machine's, whose pids can be checked
   if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) return false;
   return ::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH;  // its writer is gone
 }
 
-int64_t reported(int64_t removed, const fs::path& where) {
+// Removes the stale temporaries among the entries of `it` (one folder, or recursively) whose name
+// starts with `prefix`, and says how many were removed in `dir`.
+template <class DirectoryIterator>
+int64_t remove_stale(DirectoryIterator it, std::error_code ec, const fs::path& dir, const std::string& prefix) {
+  const std::string marker = ".tmp." + host_name() + ".";
+  int64_t removed = 0;
+  for (; !ec && it != DirectoryIterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !stale_temporary(name, marker) || !it->is_regular_file(ec)) continue;
+    std::error_code remove_error;
+    if (fs::remove(it->path(), remove_error)) ++removed;
+  }
   if (removed > 0)
-    log_info("removed ", removed, " partial file", removed == 1 ? "" : "s", " of an interrupted run in ", where.string());
+    log_info("removed ", removed, " partial file", removed == 1 ? "" : "s", " of an interrupted run in ", dir.string());
   return removed;
 }
 
@@ -40,27 +51,15 @@ int64_t reported(int64_t removed, const fs::path& where) {
 
 int64_t remove_stale_temporaries(const fs::path& dir) {
   std::error_code ec;
-  int64_t removed = 0;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!stale_temporary(it->path().filename().string()) || !it->is_regular_file(ec)) continue;
-    std::error_code remove_error;
-    if (fs::remove(it->path(), remove_error)) ++removed;
-  }
-  return reported(removed, dir);
+  fs::recursive_directory_iterator it(dir, ec);
+  return remove_stale(std::move(it), ec, dir, ".");
 }
 
 int64_t remove_stale_temporaries_of(const fs::path& target) {
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string prefix = "." + target.filename().string() + ".tmp.";
   std::error_code ec;
-  int64_t removed = 0;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || !stale_temporary(name) || !it->is_regular_file(ec)) continue;
-    std::error_code remove_error;
-    if (fs::remove(it->path(), remove_error)) ++removed;
-  }
-  return reported(removed, dir);
+  fs::directory_iterator it(dir, ec);
+  return remove_stale(std::move(it), ec, dir, "." + target.filename().string() + ".tmp.");
 }
 
 void write_atomically(const fs::path& target, const std::function<void(const fs::path& tmp)>& write) {

@@ -1528,13 +1528,23 @@ void expect_same_rows(const std::map<std::string, double>& got, const std::map<s
     if (want.count(key) == 0) ADD_FAILURE() << "extra: " << key;
 }
 
+// A kill test's two runs: `command(which)` is the command line writing under dir/<which>; "ref" runs
+// uninterrupted into ref.db, "out" into r.db, killed at `points` of `progress` and then run to the
+// end. Sets `kills` to how many kills landed.
+void run_reference_and_kill(const std::filesystem::path& dir, const std::function<std::string(const std::string&)>& command,
+                            const std::function<int64_t()>& progress, const std::vector<int64_t>& points, int& kills) {
+  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + " " + command("ref")).code, 0);
+  kills = kill_at_points("--db " + (dir / "r.db").string() + " " + command("out"), progress, points);
+}
+
 TEST(CliKill, SlowVaeResumesToTheStateOfAnUninterruptedRun) {
   testing::TempDir dir;
   // Training only: the metrics of equal weights are equal (and take a minute).
   const std::string flags = " -q slowvae --steps 16 --checkpoint-every 2 --log-every 2 --batch-size 4 --no-metrics --checkpoint ";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref" / "vae.ckpt").string()).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out" / "vae.ckpt").string();
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "train_loss"); }, {2, 5});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string& which) { return flags + (dir / which / "vae.ckpt").string(); },
+      [&] { return count_rows(dir / "r.db", "train_loss"); }, {2, 5}, kills));
   EXPECT_GE(kills, 1);
   ASSERT_EQ(tree(dir / "out").size(), 1u);  // the checkpoint alone, no temporary
   expect_same_checkpoint(dir / "out" / "vae.ckpt", dir / "ref" / "vae.ckpt");
@@ -1547,9 +1557,10 @@ TEST(CliKill, ObjectsTrainResumesToTheStateOfAnUninterruptedRun) {
   ASSERT_EQ(run("-q objects generate -o " + data + " --train 4 --val 0 --test 0 --db " + (dir / "g.db").string()).code, 0);
   const std::string flags = " -q objects train --data " + data + " --batch 2 --clip 2 --slots 3 --dim 8 --channels 4 "
                             "--steps 24 --log-every 2 --checkpoint-every 2 --checkpoint ";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref" / "slots.ckpt").string()).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out" / "slots.ckpt").string();
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "train_mse"); }, {2, 6});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string& which) { return flags + (dir / which / "slots.ckpt").string(); },
+      [&] { return count_rows(dir / "r.db", "train_mse"); }, {2, 6}, kills));
   EXPECT_GE(kills, 1);
   ASSERT_EQ(tree(dir / "out").size(), 1u);
   expect_same_checkpoint(dir / "out" / "slots.ckpt", dir / "ref" / "slots.ckpt");
@@ -1560,9 +1571,9 @@ TEST(CliKill, IdentifyTableEndsWithTheRowsOfAnUninterruptedRun) {
   testing::TempDir dir;
   const std::string flags = " -q identify --table synthetic --n 3 --steps 30 --batch-size 64 --cond-iterations 100 "
                             "--eval-batches 2 --seeds 2";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags;
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "g_mcc"); }, {1, 9});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string&) { return flags; }, [&] { return count_rows(dir / "r.db", "g_mcc"); }, {1, 9}, kills));
   EXPECT_GE(kills, 1);
   const auto rows = completed_run_rows(dir / "ref.db", {"train_seconds"});
   EXPECT_EQ(rows.size(), 9u * (2 * 6 + 4));  // nine rows: six numbers per seed, four per row
@@ -1574,9 +1585,10 @@ TEST(CliKill, PitfallsSvrtEndsWithTheAccuraciesOfAnUninterruptedRun) {
   testing::TempDir dir;
   const std::string flags = " -q pitfalls svrt --problems 2,22 --sizes 4,8 --presentations 8 --val-samples 4 "
                             "--test-samples 6 --arch small_cnn --data ";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref").string()).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out").string();
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "test_accuracy"); }, {1, 3});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string& which) { return flags + (dir / which).string(); },
+      [&] { return count_rows(dir / "r.db", "test_accuracy"); }, {1, 3}, kills));
   EXPECT_GE(kills, 1);
   expect_same_files(dir / "out", dir / "ref");  // the generated sets
   expect_same_rows(completed_run_rows(dir / "r.db"), completed_run_rows(dir / "ref.db"));
@@ -1586,9 +1598,10 @@ TEST(CliKill, PitfallsSvrtEndsWithTheAccuraciesOfAnUninterruptedRun) {
 TEST(CliKill, RecognitionGapEndsWithTheGapsOfAnUninterruptedRun) {
   testing::TempDir dir;
   const std::string flags = " -q recognition-gap --model " + model_path() + " --limit 12";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags;
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "recognition_gap"); }, {2, 7});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string&) { return flags; }, [&] { return count_rows(dir / "r.db", "recognition_gap"); }, {2, 7},
+      kills));
   EXPECT_GE(kills, 1);
   const auto rows = completed_run_rows(dir / "ref.db");
   EXPECT_EQ(rows.size(), 12u * 4 + 3);  // four numbers per image, three for the set
@@ -1600,11 +1613,11 @@ TEST(CliKill, PitfallsContourEndsWithTheAccuraciesOfAnUninterruptedRun) {
   testing::TempDir dir;
   const std::string flags = " -q pitfalls contour --repetitions 2 --test-repetitions 1 --epochs 3 --sets training,3-gons "
                             "--size 32 --arch small_cnn --data ";
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + (dir / "ref").string()).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags + (dir / "out").string();
   // Killed while it writes the stimuli (10 files), then while it trains (after epoch 1).
   const auto progress = [&] { return count_files(dir / "out") + 1000 * count_rows(dir / "r.db", "train_loss"); };
-  const int kills = kill_at_points(args, progress, {10, 1001});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string& which) { return flags + (dir / which).string(); }, progress, {10, 1001}, kills));
   EXPECT_GE(kills, 1);
   for (const char* set : {"train", "test"}) expect_same_files(dir / "out" / set, dir / "ref" / set);
   const auto rows = [&](const std::string& db, const std::string& folder) {  // the model is named by its path
@@ -1635,9 +1648,10 @@ TEST(CliKill, HumanRunEndsWithTheCsvsOfAnUninterruptedRun) {
     images += " " + (dir / dataset).string();
   }
   const std::string flags = " -q human run --model " + (dir / "bright_model.pt").string() + " --batch-size 16 --images" + images;
-  ASSERT_EQ(run("--db " + (dir / "ref.db").string() + flags + " -o " + (dir / "ref").string()).code, 0);
-  const std::string args = "--db " + (dir / "r.db").string() + flags + " -o " + (dir / "out").string();
-  const int kills = kill_at_points(args, [&] { return count_rows(dir / "r.db", "16_class_accuracy"); }, {1, 2});
+  int kills = 0;
+  ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+      dir.path(), [&](const std::string& which) { return flags + " -o " + (dir / which).string(); },
+      [&] { return count_rows(dir / "r.db", "16_class_accuracy"); }, {1, 2}, kills));
   EXPECT_GE(kills, 1);
   // After the second kill the last run took two datasets from the killed one and ran the third.
   if (kills == 2) EXPECT_TRUE(Store(dir / "r.db").runs().back().config.contains("resumed_from"));
@@ -1662,9 +1676,10 @@ TEST(CliKill, GeneratorsEndWithTheFilesOfAnUninterruptedRun) {
            {"experiment stimuli --images 4 --batches 2 --steps 30 --limit 100 --out", {5, 40}}}) {
     SCOPED_TRACE(c.args);
     testing::TempDir dir;
-    ASSERT_EQ(run("-q --db " + (dir / "ref.db").string() + " " + c.args + " " + (dir / "ref").string()).code, 0) << c.args;
-    const std::string args = "-q --db " + (dir / "r.db").string() + " " + c.args + " " + (dir / "out").string();
-    const int kills = kill_at_points(args, [&] { return count_files(dir / "out"); }, {c.points[0], c.points[1]});
+    int kills = 0;
+    ASSERT_NO_FATAL_FAILURE(run_reference_and_kill(
+        dir.path(), [&](const std::string& which) { return "-q " + c.args + " " + (dir / which).string(); },
+        [&] { return count_files(dir / "out"); }, {c.points[0], c.points[1]}, kills));
     EXPECT_GE(kills, 1) << c.args;
     expect_same_files(dir / "out", dir / "ref");
   }
