@@ -77,11 +77,41 @@ std::set<std::string> chosen_sections(const std::string& only, const std::string
 
 /// The identifiability section: two rows of the synthetic table at the CPU scale, over three
 /// seeds — the theory-matching box + Laplace row with the L1 loss, and the Gaussian negative control.
-std::vector<SyntheticSummary> identifiability_section(Store& store, int64_t run, uint64_t seed, int64_t steps) {
+/// Seeds an interrupted run finished (`before`) are taken from it.
+std::vector<SyntheticSummary> identifiability_section(Store& store, int64_t run, std::optional<int64_t> before,
+                                                      uint64_t seed, int64_t steps) {
   std::vector<representation::SyntheticRow> rows;
   for (const auto& row : representation::synthetic_table(5, 512, steps, seed))
     if (row.name.rfind("box, Laplace", 0) == 0 || row.name.find("(control)") != std::string::npos) rows.push_back(row);
-  return run_synthetic_rows(store, run, rows, 3, {});
+  std::map<std::string, std::map<std::string, double>> done;
+  if (before) done = stored_synthetic_seeds(store, *before);
+  return run_synthetic_rows(store, run, rows, 3, done);
+}
+
+/// What an interrupted benchmark run (`before`) stored under `metric` for `model` on `dataset`
+/// with every key of `match` in its condition (a null value: the key is absent).
+std::vector<StoredResult> stored_rows(const Store& store, std::optional<int64_t> before, const std::string& metric,
+                                      const std::string& model, const std::string& dataset, const nlohmann::json& match) {
+  std::vector<StoredResult> out;
+  if (!before) return out;
+  for (auto& r : store.results({.run_id = *before, .metric = metric, .model = model})) {
+    if (r.row.dataset != dataset) continue;
+    bool same = true;
+    for (const auto& [key, value] : match.items())
+      same = same && (value.is_null() ? !r.row.condition.contains(key) : r.row.condition.value(key, nlohmann::json()) == value);
+    if (same) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+/// The corruption errors of one method that an interrupted run stored (see stored_rows).
+std::vector<evaluation::CorruptionError> stored_errors(const Store& store, std::optional<int64_t> before, const std::string& model,
+                                                       const std::string& dataset, const nlohmann::json& match) {
+  std::vector<evaluation::CorruptionError> out;
+  for (const auto& r : stored_rows(store, before, "error", model, dataset, match))
+    out.push_back({r.row.condition.at("corruption").get<std::string>(), r.row.condition.at("severity").get<int>(), r.row.value,
+                   r.row.count});
+  return out;
 }
 
 /// The disentanglement section: SlowVAE and the beta-VAE baseline on dSprites with LAP transitions,
@@ -126,6 +156,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
     int64_t objects_steps = 3000;
     int64_t svrt_presentations = 10000;
     int64_t fv_steps = 256;
+    int64_t gap_images = 100;
+    bool restart = false;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("benchmark", "The default benchmark on Fashion-MNIST: clean error, FMN minimal perturbations and Fashion-MNIST-C with "
@@ -133,6 +165,10 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
   cmd->add_option("--cache-dir", f->cache_dir, "Where the default model is cached (default: ~/.cache/robustlab)");
   cmd->add_flag("--retrain", f->model.retrain, "Train the default model even if it is cached");
   cmd->add_option("--epochs", f->model.train.epochs, "Epochs for training the default model")->capture_default_str();
+  cmd->add_option("--train-limit", f->model.train_limit,
+                  "Train the default model on the first N training images (a quick look; cached apart from the "
+                  "model trained on all 60,000)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--limit", f->data.subset.limit, "Evaluate on the first N test images")->check(CLI::PositiveNumber);
   cmd->add_option("--attack-limit", f->attack_limit, "FMN on the first N test images (0: no attacks)")
       ->check(CLI::NonNegativeNumber)
@@ -166,6 +202,11 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                   "Psychophysics: feature-visualisation steps per unit and direction (the reference: 2560)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--gap-images", f->gap_images, "Pitfalls: the recognition gap on the first N test images")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--restart", f->restart,
+                "Measure everything again, even when an interrupted benchmark with the same settings could be resumed");
   cmd->callback([f, &g] {
     apply_globals(g);
     std::set<std::string> sections = chosen_sections(f->only, f->skip);
@@ -187,7 +228,21 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                              {"frost_textures", corruptions::FrostTextures::procedural().description()},
                              {"sections", sections}, {"identify_steps", f->identify_steps},
                              {"slowvae_steps", f->slowvae_steps}, {"objects_steps", f->objects_steps},
-                             {"svrt_presentations", f->svrt_presentations}, {"fv_steps", f->fv_steps}};
+                             {"svrt_presentations", f->svrt_presentations}, {"fv_steps", f->fv_steps},
+                             {"train_limit", f->model.train_limit}, {"gap_images", f->gap_images}};
+    // An interrupted benchmark with the same settings is resumed: what it measured (the clean error,
+    // FMN's per-sample norms, each corruption condition, each finished continual stream, the
+    // identifiability seeds, the recognition gap per image, the SVRT models) is taken from it and
+    // stored again in this run. The studies' models resume from their checkpoints in the cache.
+    std::optional<int64_t> before;
+    if (!f->restart) {
+      const Store store(g.db);
+      if (const auto r = interrupted_run(store, "benchmark", config); r && !store.results({.run_id = r->id}).empty()) {
+        before = r->id;
+        config["resumed_from"] = r->id;
+        log_info("resuming run ", r->id, ": what it measured is taken from it (--restart measures everything again)");
+      }
+    }
     int64_t run_id = 0;
     record_run(g, "benchmark", config, [&](Store& store, int64_t run) {
       run_id = run;
@@ -203,7 +258,10 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
       DatasetPtr test;
       if (sections.count("clean")) {
         test = open_dataset(f->data);
-        acc = evaluate_accuracy(*dm->model, test, 256, "clean");
+        for (const auto& r : stored_rows(store, before, "accuracy", model, test->name(), nlohmann::json::object()))
+          if (r.row.condition.empty())
+            acc = AccuracyResult{std::llround(r.row.value * static_cast<double>(r.row.count)), r.row.count};
+        if (!acc) acc = evaluate_accuracy(*dm->model, test, 256, "clean");
         store.add_results(run, {{model, test->name(), nlohmann::json::object(), "error", acc->error(), acc->total},
                                 {model, test->name(), nlohmann::json::object(), "accuracy", acc->accuracy(), acc->total}});
         log_info("clean: error ", fixed(acc->error(), 4), " on ", acc->total, " test images");
@@ -220,18 +278,33 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           spec.fmn.norm = norm;
           spec.fmn.steps = f->attack_steps;
           if (norm == attacks::Norm::kLinf) spec.fmn.alpha_init = 10.0;  // AttackBench's L-inf setting
-          const torch::Tensor norms = attacks::attack_dataset(*dm->model, attacked, spec, 100);
-          const attacks::NormSummary summary = attacks::summarize(norms);
-          const double median = summary.median, success = summary.success_rate;
           const nlohmann::json condition = {{"attack", "fmn"}, {"norm", attacks::to_string(norm)}};
-          std::vector<ResultRow> rows = {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
-                                         {model, attacked->name(), condition, "success_rate", success, norms.size(0)}};
-          for (int64_t i = 0; i < norms.size(0); ++i) {  // per sample, for the robustness curve
+          // Per sample, for the robustness curve: stored after each batch, and taken from an interrupted run.
+          auto sample_row = [&](int64_t sample, double value) -> ResultRow {
             nlohmann::json c = condition;
-            c["sample"] = i;
-            rows.push_back({model, attacked->name(), c, "min_norm", norms[i].item<double>(), 1});
+            c["sample"] = sample;
+            return {model, attacked->name(), c, "min_norm", value, 1};
+          };
+          std::map<int64_t, double> done;
+          std::vector<ResultRow> rows;
+          for (const auto& r : stored_rows(store, before, "min_norm", model, attacked->name(), condition)) {
+            done[r.row.condition.at("sample").get<int64_t>()] = r.row.value;
+            rows.push_back(r.row);
           }
           store.add_results(run, rows);
+          const torch::Tensor norms = attacks::attack_dataset(
+              *dm->model, attacked, spec, 100,
+              [&](const attacks::BatchOutcome& o) {
+                std::vector<ResultRow> batch;
+                for (int64_t i = 0; i < o.indices.size(0); ++i)
+                  batch.push_back(sample_row(o.indices[i].item<int64_t>(), o.result.norms[i].item<double>()));
+                store.add_results(run, batch);
+              },
+              done);
+          const attacks::NormSummary summary = attacks::summarize(norms);
+          const double median = summary.median, success = summary.success_rate;
+          store.add_results(run, {{model, attacked->name(), condition, "median_norm", median, norms.size(0)},
+                                  {model, attacked->name(), condition, "success_rate", success, norms.size(0)}});
           log_info("FMN ", attacks::to_string(norm), ": median minimal perturbation ", fixed(median, 4), ", success rate ",
                    fixed(success, 4), " on ", norms.size(0), " images");
           attack_json.push_back({{"norm", attacks::to_string(norm)}, {"median_norm", median}, {"success_rate", success},
@@ -257,6 +330,7 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
           options.set_method(method);
           options.seed = g.seed;
           options.batch_size = 64;  // 8 adaptation steps per corruption and severity on 500 images
+          options.done = stored_errors(store, before, model, dataset, {{"adapt", method}, {"protocol", nullptr}});
           const auto errors = evaluation::evaluate_corruptions(
               *dm->model, clean, options, [&](const evaluation::CorruptionError& e) {
                 store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
@@ -300,11 +374,20 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
             evaluation::apply_cifar10_benchmark(options.self_learning);
             options.self_learning.lr = lr;  // with the library's learning rate, chosen on the dev corruptions
           }
-          const auto errors = evaluation::evaluate_corruptions(
-              *dm->model, clean, options, [&](const evaluation::CorruptionError& e) {
-                store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
-                                                          {"adapt", method}, {"protocol", "continual"}}, "error", e.error, e.count}});
-              });
+          auto store_error = [&](const evaluation::CorruptionError& e) {
+            store.add_results(run, {{model, dataset, {{"corruption", e.corruption}, {"severity", e.severity},
+                                                      {"adapt", method}, {"protocol", "continual"}}, "error", e.error, e.count}});
+          };
+          // From an interrupted run: a stream that depends on every earlier condition is taken only
+          // when it finished (its summary was stored); the others resume condition by condition.
+          const nlohmann::json match = {{"adapt", method}, {"protocol", "continual"}};
+          std::vector<evaluation::CorruptionError> errors = stored_errors(store, before, model, dataset, match);
+          if (!stored_rows(store, before, "mce", model, dataset, match).empty()) {
+            for (const auto& e : errors) store_error(e);
+          } else {
+            if (options.resumable()) options.done = errors;
+            errors = evaluation::evaluate_corruptions(*dm->model, clean, options, store_error);
+          }
           if (method == "none") {
             baseline = evaluation::mean_errors(errors);
             baseline_clean = errors.front().error;
@@ -318,19 +401,21 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
         }
       }
       std::vector<SyntheticSummary> identifiability;
-      if (sections.count("identifiability")) identifiability = identifiability_section(store, run, g.seed, f->identify_steps);
+      if (sections.count("identifiability"))
+        identifiability = identifiability_section(store, run, before, g.seed, f->identify_steps);
       std::vector<DisentanglementRow> disentanglement;
       if (sections.count("disentanglement")) disentanglement = disentanglement_section(store, run, g.seed, f->slowvae_steps);
       std::vector<ObjectsRow> objects;
       if (sections.count("objects")) objects = objects_section(store, run, g.seed, f->objects_steps);
-      // The recognition gap (Funke et al. 2021) of the default model on the first 100 test images.
+      // The recognition gap (Funke et al. 2021) of the default model on the first test images.
       std::optional<evaluation::GapSummary> gap;
       DatasetPtr gap_data;
       if (sections.count("pitfalls")) {
         DatasetOptions subset = f->data;
-        subset.subset.limit = 100;
+        subset.subset.limit = f->gap_images;
         gap_data = open_dataset(subset);
-        gap = store_recognition_gaps(store, run, model, *dm->model, gap_data, {}, {});
+        gap = store_recognition_gaps(store, run, model, *dm->model, gap_data, {}, {},
+                                     before ? stored_recognition_gaps(store, *before) : std::map<int64_t, evaluation::RecognitionGap>{});
       }
       // SVRT at low data (Funke et al. 2021): a spatial (2) and a same-different problem (22), 1,000
       // training images each.
@@ -340,7 +425,8 @@ void add_benchmark_command(CLI::App& app, Globals& g) {
                                           .data = (f->cache_dir.empty() ? default_cache_dir() : std::filesystem::path(f->cache_dir)) /
                                                   "svrt" / ("seed" + std::to_string(g.seed)),
                                           .seed = g.seed};
-      if (sections.count("pitfalls") && f->svrt_presentations > 0) svrt = run_svrt_study(store, run, svrt_options);
+      if (sections.count("pitfalls") && f->svrt_presentations > 0)
+        svrt = run_svrt_study(store, run, svrt_options, before ? stored_svrt_cells(store, *before) : std::vector<SvrtCell>{});
       // Feature visualisations vs. natural exemplars (Borowski et al. 2021): stimuli of four units of the
       // default model (kept in the cache), then simulated observers.
       std::optional<ConditionSummary> experiment;

@@ -39,6 +39,7 @@ void add_train_command(CLI::App& app, Globals& g) {
     apply_globals(g);
     f->train.cosine = !f->no_cosine;
     f->train.seed = g.seed;
+    f->train.resume = f->output + ".resume";  // after each epoch; an interrupted training continues from it
     const DatasetPtr train = open_dataset(f->data);
     DatasetPtr val;
     if (!f->no_val && f->data.split == "train" && has_splits(f->data)) {
@@ -76,6 +77,7 @@ void add_train_command(CLI::App& app, Globals& g) {
       });
       save_checkpoint(*model, f->output, {{"train", f->train.to_json()}, {"dataset", dataset_config(f->data)},
                                          {"epochs", epochs}});
+      std::filesystem::remove(f->train.resume);
       if (g.json) {
         print_json({{"run", run}, {"checkpoint", f->output}, {"epochs", epochs}});
       } else {

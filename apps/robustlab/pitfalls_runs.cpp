@@ -130,8 +130,8 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
     progress.finish();
   };
   const ZooConfig config{.arch = options.arch, .in_channels = 1, .num_classes = 2, .image_size = options.size};
-  const TrainOptions train{.epochs = options.epochs, .lr = options.lr, .batch_size = options.batch_size,
-                           .flip = true, .vertical_flip = true, .seed = options.seed};
+  TrainOptions train{.epochs = options.epochs, .lr = options.lr, .batch_size = options.batch_size,
+                     .flip = true, .vertical_flip = true, .seed = options.seed};
   nlohmann::json key = {{"model", config.to_json()}, {"train", train.to_json()}, {"repetitions", options.repetitions}};
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(text_hash(key.dump())));
@@ -143,6 +143,7 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
     const auto data = std::make_shared<ImageFolder>(options.data / "train", ImageTransform{options.size, options.size, true});
     torch::manual_seed(options.seed);
     ZooClassifier model(config);
+    train.resume = checkpoint.string() + ".resume";  // an interrupted training continues after its last epoch
     log_info("training ", options.arch, " on ", data->size(), " contour images for ", options.epochs, " epochs");
     train_classifier(model, data, train, nullptr, [&](const EpochStats& e) {
       store.add_results(run, {{options.arch, "contours/train", {{"epoch", e.epoch}}, "train_loss", e.loss, data->size()},
@@ -152,6 +153,7 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
                fixed(e.images_per_second, 0), " images/s");
     });
     save_checkpoint(model, checkpoint, {{"train", train.to_json()}, {"repetitions", options.repetitions}});
+    std::filesystem::remove(train.resume);
   }
   for (const std::string& set : options.sets) write(set, options.data / "test" / set, options.test_repetitions, options.seed + 1);
   return checkpoint;

@@ -147,6 +147,12 @@ std::string describe(const Environment& env) {
          std::to_string(env.inter_op_threads) + " inter-op";
 }
 
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
+}
+
 std::string better_openblas_core() {
   if (std::getenv("OPENBLAS_CORETYPE")) return "";
   const BlasInfo blas = loaded_blas();
@@ -161,9 +167,7 @@ std::string better_openblas_core() {
   const auto one_of = [&](std::initializer_list<const char*> names) {
     return std::any_of(names.begin(), names.end(), [&](const char* n) { return core == n; });
   };
-  __builtin_cpu_init();
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const bool avx512 = cpu_has_avx512();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (avx512 && !one_of({"skylakex", "cooperlake", "sapphirerapids"})) return "SkylakeX";
   if (avx2 && !avx512 && !one_of({"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"})) return "Haswell";

@@ -15,7 +15,8 @@ namespace robustlab {
 
 fs::path default_model_path(const DefaultModelOptions& options) {
   const fs::path dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
-  const std::string key = options.model.to_json().dump() + options.train.to_json().dump();
+  std::string key = options.model.to_json().dump() + options.train.to_json().dump();
+  if (options.train_limit > 0) key += " limit " + std::to_string(options.train_limit);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(text_hash(key)));
   return dir / ("default-" + options.model.arch + "-" + std::string(hex, 10) + ".ckpt");
@@ -32,11 +33,15 @@ DefaultModel default_model(const DefaultModelOptions& options,
     }
   }
   auto model = std::make_shared<ZooClassifier>(options.model);
-  const DatasetPtr train = load_fashion_mnist("train");
+  DatasetPtr train = load_fashion_mnist("train");
+  if (options.train_limit > 0) train = make_subset(train, {.limit = options.train_limit});
   log_info("training the default model (", options.model.arch, ", ", options.train.epochs,
-           " epochs on ", train->name(), "); it is cached at ", path.string());
-  train_classifier(*model, train, options.train, nullptr, on_epoch);
+           " epochs on ", train->size(), " images of ", train->name(), "); it is cached at ", path.string());
+  TrainOptions train_options = options.train;
+  train_options.resume = path.string() + ".resume";  // an interrupted training continues after its last epoch
+  train_classifier(*model, train, train_options, nullptr, on_epoch);
   save_checkpoint(*model, path, {{"train", options.train.to_json()}, {"dataset", train->name()}});
+  fs::remove(train_options.resume);
   model->set_origin(path.string());
   return {model, path, true};
 }

@@ -8,10 +8,13 @@
 #include <numbers>
 
 #include "robustlab/core/error.h"
+#include "robustlab/core/log.h"
 #include "robustlab/core/progress.h"
 #include "robustlab/core/random.h"
 #include "robustlab/models/device.h"
 #include "robustlab/models/predict.h"
+#include "robustlab/models/training_checkpoint.h"
+#include "robustlab/models/zoo.h"
 
 namespace robustlab {
 
@@ -69,10 +72,31 @@ std::vector<EpochStats> train_classifier(Classifier& model, const DatasetPtr& tr
         model.parameters(),
         torch::optim::SGDOptions(options.lr).momentum(0.9).nesterov(true).weight_decay(options.weight_decay));
   }
+  // Resuming: the weights and the optimiser's state after the last epoch the checkpoint holds. The
+  // data order and the augmentation are seeded by epoch and step, so no engine state is needed.
+  int64_t first_epoch = 1;
+  ZooNet* net = nullptr;
+  std::string settings;
+  std::mt19937_64 unused_engine;
+  if (!options.resume.empty()) {
+    auto* zoo = dynamic_cast<ZooClassifier*>(&model);
+    if (!zoo) throw InvalidArgument("train: only zoo models keep a resumable training checkpoint");
+    net = &zoo->net();
+    settings = nlohmann::json{{"model", zoo->config().to_json()}, {"train", options.to_json()},
+                              {"dataset", train->name()}, {"images", train->size()}}.dump();
+    if (std::filesystem::exists(options.resume)) {
+      if (training_checkpoint_options(options.resume, "train") != settings) {
+        log_warning("the training checkpoint ", options.resume.string(), " holds another training; starting from epoch 1");
+      } else {
+        first_epoch = resume_training_checkpoint(options.resume, "train", settings, *net, *optimizer, unused_engine) + 1;
+        log_info("resuming the training after epoch ", first_epoch - 1, " from ", options.resume.string());
+      }
+    }
+  }
   const int64_t total_steps = options.epochs * loader.num_batches();
-  int64_t step = 0;
+  int64_t step = (first_epoch - 1) * loader.num_batches();
   std::vector<EpochStats> history;
-  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     model.set_training(true);
     loader.set_epoch(epoch);
@@ -113,6 +137,7 @@ std::vector<EpochStats> train_classifier(Classifier& model, const DatasetPtr& tr
     if (val) stats.val_accuracy = evaluate_accuracy(model, val).accuracy();
     history.push_back(stats);
     if (on_epoch) on_epoch(stats);
+    if (net) save_training_checkpoint(options.resume, settings, *net, *optimizer, epoch, unused_engine);
   }
   model.set_training(false);
   return history;

@@ -5,11 +5,13 @@
 
 #include "robustlab/core/error.h"
 #include "robustlab/core/paths.h"
+#include "robustlab/data/zip_records.h"
 
 namespace robustlab {
 namespace {
 
 torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string& what) {
+  check_zip_records(path, what, "a " + what + " checkpoint");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());

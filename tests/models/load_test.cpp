@@ -123,6 +123,41 @@ TEST(Load, BadFilesAndNamesGiveClearErrors) {
   EXPECT_THROW(load_classifier((dir / "cut.pt").string()), FormatError);
 }
 
+// The zip records LibTorch's miniz trusts are checked before it reads a model or a checkpoint: a
+// ZIP64 locator pointing beside its record made miniz read past its buffer (fuzz/crashes/tensor_file).
+TEST(Load, ZipRecordsThatPointElsewhereAreRefusedByName) {
+  testing::TempDir dir;
+  std::ifstream in(reference_model(), std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), {});
+  const auto message = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+    try {
+      load_classifier((dir / name).string());
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const size_t locator = good.rfind(std::string("PK\x06\x07", 4));
+  ASSERT_NE(locator, std::string::npos);
+  std::string moved = good;
+  moved[locator + 8] = static_cast<char>(moved[locator + 8] - 22);
+  const std::string refused = message("moved.pt", moved);
+  EXPECT_NE(refused.find("is not a TorchScript model or robustlab checkpoint (its ZIP64 locator does not point"),
+            std::string::npos) << refused;
+  std::string outside = good;
+  outside[good.rfind(std::string("PK\x06\x06", 4)) + 48 + 7] = 1;
+  EXPECT_NE(message("outside.pt", outside).find("central directory lies outside the file"), std::string::npos);
+  // A zoo checkpoint too (read again through LibTorch's archive reader after the TorchScript one).
+  ZooClassifier model({.arch = "small_cnn"});
+  save_checkpoint(model, dir / "m.ckpt");
+  std::ifstream ckpt(dir / "m.ckpt", std::ios::binary);
+  std::string saved((std::istreambuf_iterator<char>(ckpt)), {});
+  EXPECT_EQ(message("copy.ckpt", saved), "no error");
+  saved.erase(saved.size() - 10);
+  EXPECT_NE(message("cut.ckpt", saved).find("no end of central directory record"), std::string::npos);
+}
+
 TEST(Load, CheckFitsRejectsAModelThatDoesNotFitTheData) {
   ZooClassifier five({.arch = "small_cnn", .num_classes = 5});
   EXPECT_THROW(check_fits(five, *load_fashion_mnist("test")), ShapeError);

@@ -10,6 +10,7 @@
 #include "robustlab/data/idx.h"
 #include "robustlab/models/predict.h"
 #include "robustlab/models/zoo.h"
+#include "test_support.h"
 
 namespace robustlab {
 namespace {
@@ -28,6 +29,49 @@ TEST(Train, TinyModelLearnsFashionMnistWellAboveChance) {
   EXPECT_GT(history[1].val_accuracy, 0.65);  // chance is 0.10
   EXPECT_NEAR(evaluate_accuracy(model, test).accuracy(), history[1].val_accuracy, 1e-9);
   EXPECT_FALSE(model.is_training());
+}
+
+// Interrupted after its first epoch (the callback of the second throws, after the checkpoint of the
+// first was written), a training with a resume file continues after epoch 1 and ends with the
+// weights of one that never stopped; a file of another training is not resumed.
+TEST(Train, AResumedTrainingEndsWithTheWeightsOfAnUninterruptedOne) {
+  testing::TempDir dir;
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);  // the same reduction order in both runs
+  const DatasetPtr train = make_subset(load_fashion_mnist("train"), {.limit = 256});
+  const TrainOptions options{.epochs = 3, .lr = 2e-3, .batch_size = 64, .flip = true, .resume = dir / "t.resume"};
+  const auto fresh = [] {
+    torch::manual_seed(0);
+    return std::make_unique<ZooClassifier>(ZooConfig{.arch = "small_cnn"});
+  };
+  auto uninterrupted = fresh();
+  TrainOptions plain = options;
+  plain.resume.clear();
+  train_classifier(*uninterrupted, train, plain);
+
+  auto interrupted = fresh();
+  EXPECT_THROW(train_classifier(*interrupted, train, options,
+                                nullptr, [](const EpochStats& e) { if (e.epoch == 2) throw IoError("killed"); }),
+               IoError);
+  ASSERT_TRUE(std::filesystem::exists(options.resume));
+  torch::manual_seed(1);  // other initial weights: the checkpoint's replace them
+  auto resumed = std::make_unique<ZooClassifier>(ZooConfig{.arch = "small_cnn"});
+  std::vector<int64_t> epochs;
+  const auto history = train_classifier(*resumed, train, options, nullptr, [&](const EpochStats& e) { epochs.push_back(e.epoch); });
+  EXPECT_EQ(epochs, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(history.size(), 2u);
+  const auto want = uninterrupted->parameters(), got = resumed->parameters();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << i;
+
+  // The file now holds epoch 3 of these settings; with other settings the training starts over.
+  TrainOptions other = options;
+  other.lr = 1e-3;
+  epochs.clear();
+  auto again = fresh();
+  train_classifier(*again, train, other, nullptr, [&](const EpochStats& e) { epochs.push_back(e.epoch); });
+  EXPECT_EQ(epochs, (std::vector<int64_t>{1, 2, 3}));
+  torch::set_num_threads(threads);
 }
 
 TEST(Train, AugmentationKeepsShapeAndIsSeeded) {

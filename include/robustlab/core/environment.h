@@ -44,6 +44,10 @@ nlohmann::json to_json(const Environment& env);
 /// A few human-readable lines: "LibTorch 1.13.0", "BLAS: OpenBLAS (…)", ...
 std::string describe(const Environment& env);
 
+/// Whether the CPU has AVX-512 F, BW, DQ and VL: what OpenBLAS's SkylakeX kernels and LibTorch's
+/// AVX-512 kernels need (without them LibTorch dispatches its AVX2 kernels, which round differently).
+bool cpu_has_avx512();
+
 /// OpenBLAS's DYNAMIC_ARCH build picks its kernels from the CPU model when it is loaded, and 0.3.21
 /// (Debian 12's) does not know recent Xeons that report themselves as "Intel(R) Xeon(R) Processor":
 /// it falls back to the generic Prescott kernels although the CPU has AVX2 or AVX-512 (a 512^3

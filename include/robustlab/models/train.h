@@ -4,6 +4,7 @@
 // train on SVRT).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct TrainOptions {
   bool flip = false;           ///< random horizontal flip
   bool vertical_flip = false;  ///< random vertical flip
   uint64_t seed = 0;  ///< data order and augmentation
+  /// A resumable training checkpoint (zoo models only; not part of to_json): written after each
+  /// epoch, and a run with the same settings continues after the last epoch it holds, to the same
+  /// weights. The caller removes it once the trained model is saved. Empty: none.
+  std::filesystem::path resume;
   void validate() const;
   nlohmann::json to_json() const;
 };
@@ -45,7 +50,8 @@ struct EpochStats {
 torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint64_t rng_seed);
 
 /// Trains `model` on `train`, evaluating on `val` after each epoch when given. Calls `on_epoch`
-/// after each epoch. Throws NumericalError when the loss becomes NaN.
+/// after each epoch it trains (with options.resume, not for the epochs a resumed run takes from the
+/// checkpoint). Throws NumericalError when the loss becomes NaN.
 std::vector<EpochStats> train_classifier(Classifier& model, const DatasetPtr& train,
                                          const TrainOptions& options, const DatasetPtr& val = nullptr,
                                          const std::function<void(const EpochStats&)>& on_epoch = {});
