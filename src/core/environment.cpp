@@ -118,6 +118,7 @@ Environment environment() {
     env.torch_version = TORCH_VERSION;
     env.blas = loaded_blas();
     env.onednn_version = onednn_version();
+    env.cpu_kernels = cpu_kernels();
     return env;
   }();
   Environment env = fixed;
@@ -133,6 +134,7 @@ nlohmann::json to_json(const Environment& env) {
           {"blas_library", env.blas.library},
           {"blas_detail", env.blas.detail},
           {"onednn", env.onednn_version},
+          {"cpu_kernels", env.cpu_kernels},
           {"intra_op_threads", env.intra_op_threads},
           {"inter_op_threads", env.inter_op_threads}};
 }
@@ -143,6 +145,7 @@ std::string describe(const Environment& env) {
   if (!env.blas.library.empty()) blas += ", " + env.blas.library;
   return "robustlab " + env.robustlab_version + "\nLibTorch " + env.torch_version + "\nBLAS: " + blas +
          "\noneDNN: " + (env.onednn_version.empty() ? "not loaded" : env.onednn_version) +
+         "\nCPU kernels: " + env.cpu_kernels +
          "\nthreads: " + std::to_string(env.intra_op_threads) + " intra-op, " +
          std::to_string(env.inter_op_threads) + " inter-op";
 }
@@ -151,6 +154,17 @@ bool cpu_has_avx512() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vl");
+}
+
+std::string cpu_kernels() {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // ATen's rule: ATEN_CPU_CAPABILITY is taken when the CPU has what it names, else ignored.
+  if (const char* wanted = std::getenv("ATEN_CPU_CAPABILITY")) {
+    const std::string w = wanted;
+    if ((w == "avx512" && cpu_has_avx512()) || (w == "avx2" && avx2) || w == "default") return w;
+  }
+  return cpu_has_avx512() ? "avx512" : avx2 ? "avx2" : "default";
 }
 
 std::string better_openblas_core() {

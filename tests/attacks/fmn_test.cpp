@@ -269,9 +269,8 @@ TEST(FmnReference, OfficialModeAgreesAtAThousandStepsUnderAnyBlas) {
 /// a relative 3e-6). There the test is skipped; the agreement within rounding stays checked by the
 /// *UnderAnyBlas tests.
 void require_reference_blas() {
-  const char* capability = std::getenv("ATEN_CPU_CAPABILITY");  // LibTorch's own switch to lesser kernels
-  if (!cpu_has_avx512() || (capability && std::string(capability) != "avx512")) {
-    GTEST_SKIP() << "the reference runs were made with ATen's AVX-512 kernels, which this CPU lacks";
+  if (cpu_kernels() != "avx512") {
+    GTEST_SKIP() << "the reference runs were made with LibTorch's avx512 kernels; this process runs its " << cpu_kernels();
   }
   const char* expected = std::getenv("ROBUSTLAB_EXPECT_BLAS");
   if (expected && std::string(expected) == "reference") {

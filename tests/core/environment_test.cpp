@@ -32,6 +32,24 @@ TEST(Environment, IdentifiesTheLoadedBlas) {
   }
 }
 
+// LibTorch's kernels: the best the CPU has, or a lesser one ATEN_CPU_CAPABILITY names; a name the
+// CPU cannot run, or no name at all, leaves the best.
+TEST(Environment, CpuKernelsFollowTheCpuAndAtensVariable) {
+  const char* before = std::getenv("ATEN_CPU_CAPABILITY");
+  const std::string saved = before ? before : "";
+  unsetenv("ATEN_CPU_CAPABILITY");
+  const std::string best = cpu_kernels();
+  EXPECT_TRUE(best == "avx512" || best == "avx2" || best == "default") << best;
+  EXPECT_EQ(best == "avx512", cpu_has_avx512());
+  setenv("ATEN_CPU_CAPABILITY", "default", 1);
+  EXPECT_EQ(cpu_kernels(), "default");
+  setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
+  EXPECT_EQ(cpu_kernels(), best);  // taken only when the CPU has it, which the best then is
+  setenv("ATEN_CPU_CAPABILITY", "sse9", 1);
+  EXPECT_EQ(cpu_kernels(), best);
+  if (before) setenv("ATEN_CPU_CAPABILITY", saved.c_str(), 1); else unsetenv("ATEN_CPU_CAPABILITY");
+}
+
 TEST(Environment, ReportsVersionsAndThreads) {
   set_threads(2);
   const Environment env = environment();
@@ -44,6 +62,8 @@ TEST(Environment, ReportsVersionsAndThreads) {
   const std::string text = describe(env);
   EXPECT_NE(text.find("BLAS: " + to_string(env.blas.kind)), std::string::npos) << text;
   EXPECT_NE(text.find("oneDNN: " + env.onednn_version), std::string::npos) << text;
+  EXPECT_NE(text.find("CPU kernels: " + env.cpu_kernels), std::string::npos) << text;
+  EXPECT_EQ(j.at("cpu_kernels"), env.cpu_kernels);
   set_threads(1);
   EXPECT_EQ(environment().intra_op_threads, 1);
 }

@@ -29,6 +29,7 @@ struct Environment {
   std::string torch_version;      ///< LibTorch's header version
   BlasInfo blas;
   std::string onednn_version;  ///< "2.7.3" or "" when oneDNN is not loaded
+  std::string cpu_kernels;     ///< cpu_kernels() when the process started
   int intra_op_threads = 0;
   int inter_op_threads = 0;
 };
@@ -47,6 +48,11 @@ std::string describe(const Environment& env);
 /// Whether the CPU has AVX-512 F, BW, DQ and VL: what OpenBLAS's SkylakeX kernels and LibTorch's
 /// AVX-512 kernels need (without them LibTorch dispatches its AVX2 kernels, which round differently).
 bool cpu_has_avx512();
+/// The vector kernels LibTorch runs on this CPU, by ATen's names: "avx512", "avx2" (with FMA) or
+/// "default" (scalar), the best the CPU has unless ATEN_CPU_CAPABILITY names a lesser one it has.
+/// Float32 reductions add in another order with each, so results agree across machines only to
+/// rounding when these differ (docs/performance.md).
+std::string cpu_kernels();
 
 /// OpenBLAS's DYNAMIC_ARCH build picks its kernels from the CPU model when it is loaded, and 0.3.21
 /// (Debian 12's) does not know recent Xeons that report themselves as "Intel(R) Xeon(R) Processor":
