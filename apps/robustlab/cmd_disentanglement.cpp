@@ -62,7 +62,7 @@ std::vector<ResultRow> metric_rows(const std::string& model, const std::string& 
 std::function<torch::Tensor(const torch::Tensor&)> torchscript_encoder(const std::string& path) {
   const torch::Device device = default_device();
   std::shared_ptr<torch::jit::Module> module;
-  check_zip_records(path, "encoder", "a slowvae checkpoint or a TorchScript file");
+  check_zip_records(path, "encoder", "neither a slowvae checkpoint nor a TorchScript file");
   try {
     module = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const c10::Error& e) {

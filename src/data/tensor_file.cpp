@@ -14,7 +14,7 @@ namespace robustlab {
 namespace {
 
 c10::IValue unpickle(const std::filesystem::path& path, const char* what) {
-  check_zip_records(path, what, "a torch.save file");
+  check_zip_records(path, what, "not a torch.save file");
   const std::string bytes = read_file(path);
   try {
     return torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));

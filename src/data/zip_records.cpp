@@ -11,9 +11,9 @@
 
 namespace robustlab {
 
-void check_zip_records(const std::filesystem::path& path, const std::string& what, const std::string& kind) {
+void check_zip_records(const std::filesystem::path& path, const std::string& what, const std::string& is_not) {
   const auto fail = [&](const std::string& why) {
-    throw FormatError(what + ": file '" + path.string() + "' is not " + kind + " (" + why + ")");
+    throw FormatError(what + ": file '" + path.string() + "' is " + is_not + " (" + why + ")");
   };
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(what + ": cannot open '" + path.string() + "'");

@@ -26,7 +26,7 @@ constexpr const char* kMetadataKey = "robustlab_metadata";
 
 torch::jit::Module load_module(const fs::path& path) {
   require_file(path, "load_classifier");
-  check_zip_records(path, "load_classifier", "a TorchScript model or robustlab checkpoint");
+  check_zip_records(path, "load_classifier", "not a TorchScript model or robustlab checkpoint");
   try {
     return torch::jit::load(path.string(), torch::kCPU);
   } catch (const std::exception& e) {

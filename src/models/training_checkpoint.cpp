@@ -11,7 +11,7 @@ namespace robustlab {
 namespace {
 
 torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string& what) {
-  check_zip_records(path, what, "a " + what + " checkpoint");
+  check_zip_records(path, what, "corrupt or not a " + what + " checkpoint");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());
