@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "fake_stimuli.h"
@@ -147,7 +149,10 @@ TEST(WebExperiment, ParticipantsAnswerOnceAndOnlyTheirOwnTrials) {
 }
 
 // 50 participants at once, each answering every trial of a session and sending every answer twice
-// (as a browser retrying after a lost reply would): each answer is stored exactly once.
+// (as a browser retrying after a lost reply would): each answer is stored exactly once. Like the
+// page, a participant sends a request again after a lost connection or a 503 (a transient failure,
+// seen once in 700 answers with another test beside it on 2 cores); any other status fails the
+// test, with every unexpected status listed.
 TEST(WebExperiment, FiftyConcurrentParticipantsStoreEveryAnswerOnce) {
   robustlab::testing::TempDir dir;
   fakes::fake_manifest(3, 4, 10, dir / "stimuli");
@@ -155,33 +160,61 @@ TEST(WebExperiment, FiftyConcurrentParticipantsStoreEveryAnswerOnce) {
   const DesignOptions design{.main_trials = 3, .catch_trials = 1};
   Running server(store, dir / "stimuli", design);
   constexpr int kParticipants = 50;
-  std::atomic<int> stored{0}, duplicates{0}, failures{0};
+  std::atomic<int> stored{0}, duplicates{0}, retries{0};
+  std::mutex mutex;
+  std::vector<std::string> unexpected;
+  const auto fail = [&](const std::string& what) {
+    std::lock_guard lock(mutex);
+    unexpected.push_back(what);
+  };
+  // `send` until it is neither a lost connection (-1) nor a 503, at most 5 times.
+  const auto with_retries = [&](const std::function<int()>& send) {
+    int status = send();
+    for (int attempt = 1; (status == -1 || status == 503) && attempt < 5; ++attempt) {
+      ++retries;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      status = send();
+    }
+    return status;
+  };
   std::vector<std::thread> threads;
   for (int p = 0; p < kParticipants; ++p) {
     threads.emplace_back([&] {
       Browser b(server.client());
-      if (b.join() != 200) {
-        ++failures;
+      if (const int status = with_retries([&] { return b.join(); }); status != 200) {
+        fail("join: " + std::to_string(status));
         return;
       }
       for (int guard = 0; guard < 100; ++guard) {
-        auto [status, trial] = b.get("/api/trial");
+        json trial;
+        const int status = with_retries([&] {
+          auto [code, body] = b.get("/api/trial");
+          trial = body;
+          return code;
+        });
         if (status != 200) {
-          ++failures;
+          fail("trial: " + std::to_string(status));
           return;
         }
         if (trial.value("done", false)) return;
-        if (b.get("/api/image/q/right").first != 200) ++failures;
+        if (const int image = with_retries([&] { return b.get("/api/image/q/right").first; }); image != 200)
+          fail("image: " + std::to_string(image));
         const json answer = {{"trial", trial["trial"]}, {"choice", guard % 2}, {"confidence", 2}, {"rt_ms", 100}};
-        (b.answer(answer) == 200 ? stored : failures)++;
-        (b.answer(answer) == 409 ? duplicates : failures)++;
+        // A retried first send may find its answer stored by the lost one (409), as the page accepts.
+        const int first = with_retries([&] { return b.answer(answer); });
+        if (first == 200 || first == 409) ++stored; else fail("answer: " + std::to_string(first));
+        const int again = with_retries([&] { return b.answer(answer); });
+        if (again == 409) ++duplicates; else fail("answer again: " + std::to_string(again));
       }
-      ++failures;  // never finished
+      fail("never finished");
     });
   }
   for (auto& t : threads) t.join();
+  std::string listed;
+  for (const auto& u : unexpected) listed += u + "; ";
+  EXPECT_TRUE(unexpected.empty()) << listed;
+  EXPECT_LT(retries.load(), 50) << "transient failures should be rare";
   const int per_session = 3 + 4 + 4 + 3;
-  EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(stored.load(), kParticipants * per_session);
   EXPECT_EQ(duplicates.load(), kParticipants * per_session);
   const auto run = server.experiment().run_id();
