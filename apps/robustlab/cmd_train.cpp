@@ -39,7 +39,7 @@ void add_train_command(CLI::App& app, Globals& g) {
     apply_globals(g);
     f->train.cosine = !f->no_cosine;
     f->train.seed = g.seed;
-    f->train.resume = f->output + ".resume";  // after each epoch; an interrupted training continues from it
+    f->train.resume = resume_path(f->output);  // after each epoch; an interrupted training continues from it
     const DatasetPtr train = open_dataset(f->data);
     DatasetPtr val;
     if (!f->no_val && f->data.split == "train" && has_splits(f->data)) {

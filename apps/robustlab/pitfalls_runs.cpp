@@ -143,7 +143,7 @@ std::filesystem::path train_contour_model(Store& store, int64_t run, const Conto
     const auto data = std::make_shared<ImageFolder>(options.data / "train", ImageTransform{options.size, options.size, true});
     torch::manual_seed(options.seed);
     ZooClassifier model(config);
-    train.resume = checkpoint.string() + ".resume";  // an interrupted training continues after its last epoch
+    train.resume = resume_path(checkpoint);  // an interrupted training continues after its last epoch
     log_info("training ", options.arch, " on ", data->size(), " contour images for ", options.epochs, " epochs");
     train_classifier(model, data, train, nullptr, [&](const EpochStats& e) {
       store.add_results(run, {{options.arch, "contours/train", {{"epoch", e.epoch}}, "train_loss", e.loss, data->size()},

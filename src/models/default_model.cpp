@@ -38,7 +38,7 @@ DefaultModel default_model(const DefaultModelOptions& options,
   log_info("training the default model (", options.model.arch, ", ", options.train.epochs,
            " epochs on ", train->size(), " images of ", train->name(), "); it is cached at ", path.string());
   TrainOptions train_options = options.train;
-  train_options.resume = path.string() + ".resume";  // an interrupted training continues after its last epoch
+  train_options.resume = resume_path(path);  // an interrupted training continues after its last epoch
   train_classifier(*model, train, train_options, nullptr, on_epoch);
   save_checkpoint(*model, path, {{"train", options.train.to_json()}, {"dataset", train->name()}});
   fs::remove(train_options.resume);

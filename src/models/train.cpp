@@ -38,6 +38,8 @@ nlohmann::json TrainOptions::to_json() const {
   return json;
 }
 
+std::filesystem::path resume_path(const std::filesystem::path& checkpoint) { return checkpoint.string() + ".resume"; }
+
 torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint64_t rng_seed) {
   if (!options.random_crop && !options.flip && !options.vertical_flip) return x;
   auto rng = make_rng(rng_seed, 0xA0);

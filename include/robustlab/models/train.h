@@ -45,6 +45,9 @@ struct EpochStats {
   double images_per_second = 0.0;
 };
 
+/// Where the resumable training of the model saved at `checkpoint` keeps its state: "<checkpoint>.resume".
+std::filesystem::path resume_path(const std::filesystem::path& checkpoint);
+
 /// Random crop and flip of a batch (x: [N,C,H,W]), each sample with its own offsets drawn from
 /// `rng_seed`. Returns x unchanged when neither augmentation is on.
 torch::Tensor augment(const torch::Tensor& x, const TrainOptions& options, uint64_t rng_seed);
